@@ -1,0 +1,227 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from stratus.v1 import types_pb2 as _types_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class CreateServersRequest(_message.Message):
+    __slots__ = ("name", "flavor_ref", "image_ref", "min_count", "max_count", "metadata")
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    FLAVOR_REF_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_REF_FIELD_NUMBER: _ClassVar[int]
+    MIN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    MAX_COUNT_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    flavor_ref: str
+    image_ref: str
+    min_count: int
+    max_count: int
+    metadata: _containers.ScalarMap[str, str]
+    def __init__(self, name: _Optional[str] = ..., flavor_ref: _Optional[str] = ..., image_ref: _Optional[str] = ..., min_count: _Optional[int] = ..., max_count: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class CreateServersResponse(_message.Message):
+    __slots__ = ("reservation_id", "servers")
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
+    SERVERS_FIELD_NUMBER: _ClassVar[int]
+    reservation_id: str
+    servers: _containers.RepeatedCompositeFieldContainer[_types_pb2.Instance]
+    def __init__(self, reservation_id: _Optional[str] = ..., servers: _Optional[_Iterable[_Union[_types_pb2.Instance, _Mapping]]] = ...) -> None: ...
+
+class GetServerRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class ListServersRequest(_message.Message):
+    __slots__ = ("name", "status", "host", "limit", "marker", "changes_since", "all_projects")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    MARKER_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_SINCE_FIELD_NUMBER: _ClassVar[int]
+    ALL_PROJECTS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    status: str
+    host: str
+    limit: int
+    marker: str
+    changes_since: _timestamp_pb2.Timestamp
+    all_projects: bool
+    def __init__(self, name: _Optional[str] = ..., status: _Optional[str] = ..., host: _Optional[str] = ..., limit: _Optional[int] = ..., marker: _Optional[str] = ..., changes_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., all_projects: _Optional[bool] = ...) -> None: ...
+
+class ListServersResponse(_message.Message):
+    __slots__ = ("servers", "next_marker")
+    SERVERS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_MARKER_FIELD_NUMBER: _ClassVar[int]
+    servers: _containers.RepeatedCompositeFieldContainer[_types_pb2.Instance]
+    next_marker: str
+    def __init__(self, servers: _Optional[_Iterable[_Union[_types_pb2.Instance, _Mapping]]] = ..., next_marker: _Optional[str] = ...) -> None: ...
+
+class DeleteServerRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteServerResponse(_message.Message):
+    __slots__ = ("request_id",)
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ...) -> None: ...
+
+class ServerActionRequest(_message.Message):
+    __slots__ = ("id", "action", "reboot_type")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    REBOOT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    action: str
+    reboot_type: str
+    def __init__(self, id: _Optional[str] = ..., action: _Optional[str] = ..., reboot_type: _Optional[str] = ...) -> None: ...
+
+class ServerActionResponse(_message.Message):
+    __slots__ = ("request_id",)
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    request_id: str
+    def __init__(self, request_id: _Optional[str] = ...) -> None: ...
+
+class ListInstanceActionsRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class ListInstanceActionsResponse(_message.Message):
+    __slots__ = ("actions",)
+    ACTIONS_FIELD_NUMBER: _ClassVar[int]
+    actions: _containers.RepeatedCompositeFieldContainer[_types_pb2.InstanceAction]
+    def __init__(self, actions: _Optional[_Iterable[_Union[_types_pb2.InstanceAction, _Mapping]]] = ...) -> None: ...
+
+class WatchServersRequest(_message.Message):
+    __slots__ = ("from_revision", "all_projects")
+    FROM_REVISION_FIELD_NUMBER: _ClassVar[int]
+    ALL_PROJECTS_FIELD_NUMBER: _ClassVar[int]
+    from_revision: int
+    all_projects: bool
+    def __init__(self, from_revision: _Optional[int] = ..., all_projects: _Optional[bool] = ...) -> None: ...
+
+class ServerEvent(_message.Message):
+    __slots__ = ("type", "server", "revision")
+    class Type(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        TYPE_UNSPECIFIED: _ClassVar[ServerEvent.Type]
+        TYPE_EXISTING: _ClassVar[ServerEvent.Type]
+        TYPE_CHANGED: _ClassVar[ServerEvent.Type]
+        TYPE_DELETED: _ClassVar[ServerEvent.Type]
+    TYPE_UNSPECIFIED: ServerEvent.Type
+    TYPE_EXISTING: ServerEvent.Type
+    TYPE_CHANGED: ServerEvent.Type
+    TYPE_DELETED: ServerEvent.Type
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    SERVER_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    type: ServerEvent.Type
+    server: _types_pb2.Instance
+    revision: int
+    def __init__(self, type: _Optional[_Union[ServerEvent.Type, str]] = ..., server: _Optional[_Union[_types_pb2.Instance, _Mapping]] = ..., revision: _Optional[int] = ...) -> None: ...
+
+class ListFlavorsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListFlavorsResponse(_message.Message):
+    __slots__ = ("flavors",)
+    FLAVORS_FIELD_NUMBER: _ClassVar[int]
+    flavors: _containers.RepeatedCompositeFieldContainer[_types_pb2.Flavor]
+    def __init__(self, flavors: _Optional[_Iterable[_Union[_types_pb2.Flavor, _Mapping]]] = ...) -> None: ...
+
+class GetFlavorRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class CreateFlavorRequest(_message.Message):
+    __slots__ = ("flavor",)
+    FLAVOR_FIELD_NUMBER: _ClassVar[int]
+    flavor: _types_pb2.Flavor
+    def __init__(self, flavor: _Optional[_Union[_types_pb2.Flavor, _Mapping]] = ...) -> None: ...
+
+class ListImagesRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class ListImagesResponse(_message.Message):
+    __slots__ = ("images",)
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
+    images: _containers.RepeatedCompositeFieldContainer[_types_pb2.Image]
+    def __init__(self, images: _Optional[_Iterable[_Union[_types_pb2.Image, _Mapping]]] = ...) -> None: ...
+
+class GetImageRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class CreateImageRequest(_message.Message):
+    __slots__ = ("image",)
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    image: _types_pb2.Image
+    def __init__(self, image: _Optional[_Union[_types_pb2.Image, _Mapping]] = ...) -> None: ...
+
+class ListHostsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class HostView(_message.Message):
+    __slots__ = ("host", "up", "usage")
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    UP_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    host: _types_pb2.Host
+    up: bool
+    usage: _types_pb2.HostUsage
+    def __init__(self, host: _Optional[_Union[_types_pb2.Host, _Mapping]] = ..., up: _Optional[bool] = ..., usage: _Optional[_Union[_types_pb2.HostUsage, _Mapping]] = ...) -> None: ...
+
+class ListHostsResponse(_message.Message):
+    __slots__ = ("hosts",)
+    HOSTS_FIELD_NUMBER: _ClassVar[int]
+    hosts: _containers.RepeatedCompositeFieldContainer[HostView]
+    def __init__(self, hosts: _Optional[_Iterable[_Union[HostView, _Mapping]]] = ...) -> None: ...
+
+class ListServicesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ServiceView(_message.Message):
+    __slots__ = ("service", "up")
+    SERVICE_FIELD_NUMBER: _ClassVar[int]
+    UP_FIELD_NUMBER: _ClassVar[int]
+    service: _types_pb2.ServiceRecord
+    up: bool
+    def __init__(self, service: _Optional[_Union[_types_pb2.ServiceRecord, _Mapping]] = ..., up: _Optional[bool] = ...) -> None: ...
+
+class ListServicesResponse(_message.Message):
+    __slots__ = ("services",)
+    SERVICES_FIELD_NUMBER: _ClassVar[int]
+    services: _containers.RepeatedCompositeFieldContainer[ServiceView]
+    def __init__(self, services: _Optional[_Iterable[_Union[ServiceView, _Mapping]]] = ...) -> None: ...

@@ -1,0 +1,1 @@
+"""The api's service layer: every public operation, shared by the gRPC and REST front ends."""

@@ -1,0 +1,81 @@
+"""Channels between Stratus services: the caller's request context rides along every call."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import grpc
+
+from services.runtime import context
+from services.runtime.metrics import (
+    GRPC_CLIENT_HANDLED,
+    GRPC_CLIENT_HANDLED_SECONDS,
+    split_method,
+)
+
+
+def _with_context(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+    metadata = grpc.aio.Metadata()
+    for key, value in details.metadata or ():
+        metadata.add(key, value)
+    present = {key for key, _ in metadata}
+    for key, value in context.current().to_metadata():
+        if key not in present:
+            metadata.add(key, value)
+    method = details.method.decode() if isinstance(details.method, bytes) else details.method
+    return grpc.aio.ClientCallDetails(
+        method, details.timeout, metadata, details.credentials, details.wait_for_ready
+    )
+
+
+def _method_labels(details: grpc.aio.ClientCallDetails) -> tuple[str, str]:
+    method = details.method.decode() if isinstance(details.method, bytes) else details.method
+    return split_method(method)
+
+
+class _UnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        service, method = _method_labels(details)
+        started = time.perf_counter()
+        call = await continuation(_with_context(details), request)
+        try:
+            await call
+            code = "OK"
+        except grpc.aio.AioRpcError as error:
+            code = error.code().name
+        GRPC_CLIENT_HANDLED.labels(service, method, code).inc()
+        GRPC_CLIENT_HANDLED_SECONDS.labels(service, method).observe(time.perf_counter() - started)
+        return call
+
+
+class _UnaryStream(grpc.aio.UnaryStreamClientInterceptor):
+    async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return await continuation(_with_context(details), request)
+
+
+class _StreamStream(grpc.aio.StreamStreamClientInterceptor):
+    async def intercept_stream_stream(
+        self, continuation: Any, details: Any, request_iterator: Any
+    ) -> Any:
+        return await continuation(_with_context(details), request_iterator)
+
+
+def channel(targets: str | Sequence[str]) -> grpc.aio.Channel:
+    """A channel to one or several replicas of a service, balanced round-robin.
+
+    `targets` are host:port strings; several become one `ipv4:` target list.
+    """
+    addresses = [targets] if isinstance(targets, str) else list(targets)
+    target = addresses[0] if len(addresses) == 1 else "ipv4:" + ",".join(addresses)
+    return grpc.aio.insecure_channel(
+        target,
+        options=[
+            ("grpc.lb_policy_name", "round_robin"),
+            ("grpc.keepalive_time_ms", 20_000),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.enable_retries", 1),
+        ],
+        interceptors=[_UnaryUnary(), _UnaryStream(), _StreamStream()],
+    )

@@ -1,0 +1,22 @@
+"""The key layout in etcd: `/stratus/v1/<kind>/<id>`, one prefix per kind."""
+
+from __future__ import annotations
+
+ROOT = "/stratus/v1/"
+
+INSTANCES = ROOT + "instances/"
+INSTANCE_ACTIONS = ROOT + "instance_actions/"  # <instance id>/<start time ns>-<request id>
+FLAVORS = ROOT + "flavors/"
+IMAGES = ROOT + "images/"
+HOSTS = ROOT + "hosts/"  # the host as last reported by its agent
+HOST_ALIVE = ROOT + "host_alive/"  # under the lease of the agent's stream: absent means down
+HOST_USAGE = ROOT + "host_usage/"  # what the scheduler has claimed on a host
+ALLOCATIONS = ROOT + "allocations/"  # <instance id>: one instance's claim
+SERVICES = ROOT + "services/"  # <binary>/<id>, under the service's lease
+TASKS = ROOT + "tasks/"
+NETWORKS = ROOT + "networks/"
+FIXED_IPS = ROOT + "fixed_ips/"  # <network>/<address> -> instance id
+
+
+def key(prefix: str, *parts: str) -> str:
+    return prefix + "/".join(parts)
