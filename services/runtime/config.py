@@ -85,11 +85,7 @@ def _apply(cls: type[T], values: dict[str, Any], source: Mapping[str, Any], orig
 def add_flags(parser: argparse.ArgumentParser, cls: type) -> None:
     """One `--field-name` flag per config field; help shows the default."""
     for field in dataclasses.fields(cls):
-        default = (
-            field.default
-            if field.default is not dataclasses.MISSING
-            else "(computed)"
-        )
+        default = field.default if field.default is not dataclasses.MISSING else "(computed)"
         parser.add_argument(
             "--" + field.name.replace("_", "-"),
             dest=field.name,

@@ -133,7 +133,7 @@ class Etcd:
                 await self.client.connect()
                 await self.client.status()
                 return
-            except (*RETRYABLE, asyncio.TimeoutError) as exc:
+            except (TimeoutError, *RETRYABLE) as exc:
                 if asyncio.get_running_loop().time() > deadline:
                     raise Unavailable(f"etcd at {self.endpoints} does not answer: {exc}") from exc
                 await asyncio.sleep(0.2)
@@ -248,8 +248,12 @@ class Etcd:
                 raise CompactedError(exc.compacted_revision) from exc
             except (*RETRYABLE, etcd_errors.WatchTimeoutError, etcd_errors.InternalError) as exc:
                 ETCD_WATCH_RESTARTS.inc()
-                log.warning("etcd watch broken, re-creating", prefix=prefix,
-                            from_revision=next_revision, error=str(exc))
+                log.warning(
+                    "etcd watch broken, re-creating",
+                    prefix=prefix,
+                    from_revision=next_revision,
+                    error=str(exc),
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
             finally:

@@ -72,15 +72,24 @@ class EtcdServer:
         cluster_state = "existing" if (self.data_dir / "member").exists() else "new"
         return [
             find_etcd_binary(),
-            "--name", self.name,
-            "--data-dir", str(self.data_dir),
-            "--listen-client-urls", client_url,
-            "--advertise-client-urls", client_url,
-            "--listen-peer-urls", peer_url,
-            "--initial-advertise-peer-urls", peer_url,
-            "--initial-cluster", f"{self.name}={peer_url}",
-            "--initial-cluster-state", cluster_state,
-            "--log-level", "warn",
+            "--name",
+            self.name,
+            "--data-dir",
+            str(self.data_dir),
+            "--listen-client-urls",
+            client_url,
+            "--advertise-client-urls",
+            client_url,
+            "--listen-peer-urls",
+            peer_url,
+            "--initial-advertise-peer-urls",
+            peer_url,
+            "--initial-cluster",
+            f"{self.name}={peer_url}",
+            "--initial-cluster-state",
+            cluster_state,
+            "--log-level",
+            "warn",
         ]
 
     def start(self, timeout_seconds: float = 20.0) -> None:
@@ -89,17 +98,25 @@ class EtcdServer:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_file, "ab") as log:
             self.process = subprocess.Popen(
-                self.command(), stdout=log, stderr=log, start_new_session=True,
-                env={**os.environ, "ETCD_UNSUPPORTED_ARCH": os.environ.get(
-                    "ETCD_UNSUPPORTED_ARCH", "")},
+                self.command(),
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                env={
+                    **os.environ,
+                    "ETCD_UNSUPPORTED_ARCH": os.environ.get("ETCD_UNSUPPORTED_ARCH", ""),
+                },
             )
         deadline = time.monotonic() + timeout_seconds
         while not port_answers("127.0.0.1", self.client_port):
             if self.process.poll() is not None:
-                raise RuntimeError(f"etcd exited with {self.process.returncode}; see {self.log_file}")
+                code = self.process.returncode
+                raise RuntimeError(f"etcd exited with {code}; see {self.log_file}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise TimeoutError(f"etcd did not answer in {timeout_seconds}s; see {self.log_file}")
+                raise TimeoutError(
+                    f"etcd did not answer in {timeout_seconds}s; see {self.log_file}"
+                )
             time.sleep(0.05)
 
     def stop(self, timeout_seconds: float = 10.0) -> None:

@@ -180,7 +180,7 @@ class Fault(_message.Message):
     def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., details: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Instance(_message.Message):
-    __slots__ = ("id", "name", "project_id", "user_id", "flavor", "image_id", "vm_state", "task_state", "power_state", "host", "metadata", "addresses", "fault", "reservation_id", "launch_index", "created_at", "updated_at", "launched_at", "terminated_at", "failed_hosts", "progress")
+    __slots__ = ("id", "name", "project_id", "user_id", "flavor", "image_id", "vm_state", "task_state", "power_state", "host", "metadata", "addresses", "fault", "reservation_id", "launch_index", "created_at", "updated_at", "launched_at", "terminated_at", "failed_hosts", "progress", "build_errors")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -209,6 +209,7 @@ class Instance(_message.Message):
     TERMINATED_AT_FIELD_NUMBER: _ClassVar[int]
     FAILED_HOSTS_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    BUILD_ERRORS_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     project_id: str
@@ -230,7 +231,8 @@ class Instance(_message.Message):
     terminated_at: _timestamp_pb2.Timestamp
     failed_hosts: _containers.RepeatedScalarFieldContainer[str]
     progress: int
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., user_id: _Optional[str] = ..., flavor: _Optional[_Union[Flavor, _Mapping]] = ..., image_id: _Optional[str] = ..., vm_state: _Optional[_Union[VmState, str]] = ..., task_state: _Optional[_Union[TaskState, str]] = ..., power_state: _Optional[_Union[PowerState, str]] = ..., host: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., addresses: _Optional[_Iterable[_Union[Address, _Mapping]]] = ..., fault: _Optional[_Union[Fault, _Mapping]] = ..., reservation_id: _Optional[str] = ..., launch_index: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., launched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., terminated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., failed_hosts: _Optional[_Iterable[str]] = ..., progress: _Optional[int] = ...) -> None: ...
+    build_errors: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., user_id: _Optional[str] = ..., flavor: _Optional[_Union[Flavor, _Mapping]] = ..., image_id: _Optional[str] = ..., vm_state: _Optional[_Union[VmState, str]] = ..., task_state: _Optional[_Union[TaskState, str]] = ..., power_state: _Optional[_Union[PowerState, str]] = ..., host: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., addresses: _Optional[_Iterable[_Union[Address, _Mapping]]] = ..., fault: _Optional[_Union[Fault, _Mapping]] = ..., reservation_id: _Optional[str] = ..., launch_index: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., launched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., terminated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., failed_hosts: _Optional[_Iterable[str]] = ..., progress: _Optional[int] = ..., build_errors: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class InstanceAction(_message.Message):
     __slots__ = ("instance_id", "request_id", "action", "user_id", "project_id", "start_time", "finish_time", "result", "message")
@@ -351,7 +353,7 @@ class Network(_message.Message):
     def __init__(self, name: _Optional[str] = ..., cidr: _Optional[str] = ..., gateway: _Optional[str] = ...) -> None: ...
 
 class Task(_message.Message):
-    __slots__ = ("id", "kind", "instance_id", "action", "reboot_type", "context", "owner", "created_at", "attempts")
+    __slots__ = ("id", "kind", "instance_id", "action", "reboot_type", "context", "owner", "created_at", "attempts", "action_record_id")
     class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         KIND_UNSPECIFIED: _ClassVar[Task.Kind]
@@ -371,6 +373,7 @@ class Task(_message.Message):
     OWNER_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    ACTION_RECORD_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: Task.Kind
     instance_id: str
@@ -380,4 +383,5 @@ class Task(_message.Message):
     owner: str
     created_at: _timestamp_pb2.Timestamp
     attempts: int
-    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[Task.Kind, str]] = ..., instance_id: _Optional[str] = ..., action: _Optional[str] = ..., reboot_type: _Optional[str] = ..., context: _Optional[_Union[RequestContext, _Mapping]] = ..., owner: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[int] = ...) -> None: ...
+    action_record_id: str
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[Task.Kind, str]] = ..., instance_id: _Optional[str] = ..., action: _Optional[str] = ..., reboot_type: _Optional[str] = ..., context: _Optional[_Union[RequestContext, _Mapping]] = ..., owner: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[int] = ..., action_record_id: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,98 @@
+"""The public Compute gRPC service: a thin adapter over the service layer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+
+from services.api.service import ComputeApi
+from services.runtime import context
+from stratus.v1 import compute_pb2, compute_pb2_grpc
+from stratus.v1 import types_pb2 as t
+
+Ctx = grpc.aio.ServicerContext
+
+
+class ComputeService(compute_pb2_grpc.ComputeServicer):
+    def __init__(self, api: ComputeApi) -> None:
+        self.api = api
+
+    async def CreateServers(
+        self, request: compute_pb2.CreateServersRequest, _: Ctx
+    ) -> compute_pb2.CreateServersResponse:
+        return await self.api.create_servers(context.current(), request)
+
+    async def GetServer(self, request: compute_pb2.GetServerRequest, _: Ctx) -> t.Instance:
+        return await self.api.get_server(context.current(), request.id)
+
+    async def ListServers(
+        self, request: compute_pb2.ListServersRequest, _: Ctx
+    ) -> compute_pb2.ListServersResponse:
+        return await self.api.list_servers(context.current(), request)
+
+    async def DeleteServer(
+        self, request: compute_pb2.DeleteServerRequest, _: Ctx
+    ) -> compute_pb2.DeleteServerResponse:
+        ctx = context.current()
+        await self.api.delete_server(ctx, request.id)
+        return compute_pb2.DeleteServerResponse(request_id=ctx.request_id)
+
+    async def ServerAction(
+        self, request: compute_pb2.ServerActionRequest, _: Ctx
+    ) -> compute_pb2.ServerActionResponse:
+        ctx = context.current()
+        await self.api.server_action(ctx, request.id, request.action, request.reboot_type)
+        return compute_pb2.ServerActionResponse(request_id=ctx.request_id)
+
+    async def ListInstanceActions(
+        self, request: compute_pb2.ListInstanceActionsRequest, _: Ctx
+    ) -> compute_pb2.ListInstanceActionsResponse:
+        records = await self.api.list_instance_actions(context.current(), request.id)
+        return compute_pb2.ListInstanceActionsResponse(actions=records)
+
+    async def WatchServers(
+        self, request: compute_pb2.WatchServersRequest, _: Ctx
+    ) -> AsyncIterator[compute_pb2.ServerEvent]:
+        async for event in self.api.watch_servers(
+            context.current(), request.from_revision, request.all_projects
+        ):
+            yield event
+
+    async def ListFlavors(
+        self, request: compute_pb2.ListFlavorsRequest, _: Ctx
+    ) -> compute_pb2.ListFlavorsResponse:
+        return compute_pb2.ListFlavorsResponse(
+            flavors=await self.api.list_flavors(context.current())
+        )
+
+    async def GetFlavor(self, request: compute_pb2.GetFlavorRequest, _: Ctx) -> t.Flavor:
+        return await self.api.get_flavor(context.current(), request.id)
+
+    async def CreateFlavor(self, request: compute_pb2.CreateFlavorRequest, _: Ctx) -> t.Flavor:
+        return await self.api.create_flavor(context.current(), request.flavor)
+
+    async def ListImages(
+        self, request: compute_pb2.ListImagesRequest, _: Ctx
+    ) -> compute_pb2.ListImagesResponse:
+        return compute_pb2.ListImagesResponse(
+            images=await self.api.list_images(context.current(), request.name)
+        )
+
+    async def GetImage(self, request: compute_pb2.GetImageRequest, _: Ctx) -> t.Image:
+        return await self.api.get_image(context.current(), request.id)
+
+    async def CreateImage(self, request: compute_pb2.CreateImageRequest, _: Ctx) -> t.Image:
+        return await self.api.create_image(context.current(), request.image)
+
+    async def ListHosts(
+        self, request: compute_pb2.ListHostsRequest, _: Ctx
+    ) -> compute_pb2.ListHostsResponse:
+        return compute_pb2.ListHostsResponse(hosts=await self.api.list_hosts(context.current()))
+
+    async def ListServices(
+        self, request: compute_pb2.ListServicesRequest, _: Ctx
+    ) -> compute_pb2.ListServicesResponse:
+        return compute_pb2.ListServicesResponse(
+            services=await self.api.list_services(context.current())
+        )

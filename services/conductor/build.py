@@ -1,0 +1,218 @@
+"""The build flow: schedule, claim, address, spawn; reschedule on failure; error at the end.
+
+Safe to rerun after a crash at any step: a claim already made is reused, the address
+allocation is idempotent, and spawning an instance whose domain exists starts it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import structlog
+
+from services.conductor.deps import Deps
+from services.runtime import context
+from services.runtime.errors import NotFound, StratusError
+from services.state import actions, claims, ipam
+from services.state.repository import Versioned
+from stratus.v1 import agent_pb2, scheduler_pb2
+from stratus.v1 import types_pb2 as t
+
+log = structlog.get_logger(__name__)
+
+NO_VALID_HOST_CODE = 500
+
+
+class BuildAborted(Exception):
+    """The instance was deleted (or finished) while building; nothing more to do."""
+
+
+async def _still_building(deps: Deps, instance_id: str) -> Versioned[t.Instance]:
+    found = await deps.store.instances.get(instance_id)
+    if (
+        found is None
+        or found.message.vm_state != t.VM_STATE_BUILDING
+        or found.message.task_state == t.TASK_STATE_DELETING
+    ):
+        raise BuildAborted()
+    return found
+
+
+async def _set_states(
+    deps: Deps,
+    instance_id: str,
+    task_state: t.TaskState.ValueType,
+    host: str | None = None,
+) -> t.Instance:
+    def apply(instance: t.Instance) -> None:
+        if instance.vm_state != t.VM_STATE_BUILDING or (
+            instance.task_state == t.TASK_STATE_DELETING
+        ):
+            raise BuildAborted()
+        instance.task_state = task_state
+        if host is not None:
+            instance.host = host
+        instance.updated_at.CopyFrom(actions.now())
+
+    return (await deps.store.instances.update(instance_id, apply)).message
+
+
+async def _fail(deps: Deps, instance_id: str, message: str, details: str) -> None:
+    """ERROR with a fault, and give back everything the build took (claim, addresses)."""
+    await claims.release(deps.store, instance_id)
+    current = await deps.store.instances.get(instance_id)
+    if current is None:
+        return
+
+    def apply(instance: t.Instance) -> None:
+        if instance.task_state == t.TASK_STATE_DELETING:
+            raise BuildAborted()
+        instance.vm_state = t.VM_STATE_ERROR
+        instance.task_state = t.TASK_STATE_NONE
+        instance.power_state = t.POWER_STATE_NOSTATE
+        instance.host = ""
+        del instance.addresses[:]
+        instance.fault.CopyFrom(
+            t.Fault(
+                code=NO_VALID_HOST_CODE,
+                message=message,
+                details=details,
+                created_at=actions.now(),
+            )
+        )
+        instance.updated_at.CopyFrom(actions.now())
+
+    with contextlib.suppress(BuildAborted, NotFound):
+        await deps.store.instances.update(
+            instance_id, apply, extra_ops=ipam.release_ops(current.message)
+        )
+
+
+async def _choose_host(deps: Deps, instance: t.Instance, image: t.Image) -> str | None:
+    """The host already claimed for this instance (a rerun), else a new decision."""
+    existing = await deps.store.allocations.get(instance.id)
+    if existing is not None:
+        return existing.message.host
+    await _set_states(deps, instance.id, t.TASK_STATE_SCHEDULING)
+    response = await deps.scheduler.select_destination(
+        scheduler_pb2.SelectDestinationRequest(
+            instance_id=instance.id,
+            flavor=instance.flavor,
+            image=image,
+            ignore_hosts=list(instance.failed_hosts),
+        )
+    )
+    if not response.host:
+        details = response.no_valid_host_reason
+        if instance.build_errors:
+            details += ". Earlier attempts: " + "; ".join(instance.build_errors)
+        await _fail(deps, instance.id, "No valid host was found.", details)
+        return None
+    return response.host
+
+
+async def run(deps: Deps, task: t.Task) -> None:
+    action_id = task.action_record_id
+    try:
+        await _build(deps, task.instance_id)
+        await actions.finish(deps.store, action_id)
+    except BuildAborted:
+        log.info(
+            "build ended early: the instance was deleted or changed", instance_id=task.instance_id
+        )
+        await actions.finish(deps.store, action_id)
+    except Exception as error:
+        found = await deps.store.instances.get(task.instance_id)
+        if found is not None and found.message.vm_state == t.VM_STATE_ERROR:
+            await actions.finish(deps.store, action_id, found.message.fault.message)
+            return
+        raise error
+
+
+async def _build(deps: Deps, instance_id: str) -> None:
+    ctx = context.current()
+    image: t.Image | None = None
+    while True:
+        current = (await _still_building(deps, instance_id)).message
+        if image is None:
+            found_image = await deps.store.images.get(current.image_id)
+            image = found_image.message if found_image else t.Image(id=current.image_id)
+        host = await _choose_host(deps, current, image)
+        if host is None:
+            return
+        await _set_states(deps, instance_id, t.TASK_STATE_NETWORKING, host=host)
+        with_address = await ipam.allocate(deps.store, deps.network, instance_id)
+        await _set_states(deps, instance_id, t.TASK_STATE_SPAWNING)
+        spec = agent_pb2.SpawnSpec(
+            instance_id=instance_id,
+            name=with_address.name,
+            vcpus=with_address.flavor.vcpus,
+            memory_mb=with_address.flavor.ram_mb,
+            disk_gb=with_address.flavor.disk_gb,
+            image=image,
+            addresses=list(with_address.addresses),
+            metadata=dict(with_address.metadata),
+        )
+        try:
+            result = await deps.hub.command(
+                host,
+                agent_pb2.Command.OP_SPAWN,
+                instance_id,
+                request_id=ctx.request_id,
+                timeout_seconds=deps.config.spawn_timeout_seconds,
+                spawn=spec,
+            )
+            error = "" if result.ok else result.error
+        except StratusError as exc:
+            result, error = None, exc.message
+        if result is not None and result.ok:
+            await _activate(deps, instance_id, result.power_state)
+            return
+        log.warning("spawn failed, rescheduling", instance_id=instance_id, host=host, error=error)
+        await _reschedule(deps, instance_id, host, error)
+
+
+async def _activate(deps: Deps, instance_id: str, power_state: t.PowerState.ValueType) -> None:
+    def apply(instance: t.Instance) -> None:
+        if instance.task_state == t.TASK_STATE_DELETING:
+            raise BuildAborted()
+        instance.vm_state = t.VM_STATE_ACTIVE
+        instance.task_state = t.TASK_STATE_NONE
+        instance.power_state = power_state
+        instance.launched_at.CopyFrom(actions.now())
+        instance.updated_at.CopyFrom(actions.now())
+
+    await deps.store.instances.update(instance_id, apply)
+    log.info("instance active", instance_id=instance_id)
+
+
+async def _reschedule(deps: Deps, instance_id: str, host: str, error: str) -> None:
+    """Give back the failed host's claim and remember it; error out after max attempts."""
+    ctx = context.current()
+    try:
+        await deps.hub.command(
+            host,
+            agent_pb2.Command.OP_DESTROY,
+            instance_id,
+            request_id=ctx.request_id,
+            timeout_seconds=deps.config.action_timeout_seconds,
+        )
+    except StratusError as exc:
+        log.warning("cleanup of the failed spawn did not finish", host=host, error=exc.message)
+    await claims.release(deps.store, instance_id)
+
+    def remember(instance: t.Instance) -> None:
+        instance.failed_hosts.append(host)
+        instance.build_errors.append(f"{host}: {error}")
+        instance.host = ""
+
+    updated = (await deps.store.instances.update(instance_id, remember)).message
+    if len(updated.failed_hosts) >= deps.config.max_build_attempts:
+        attempts = "; ".join(updated.build_errors)
+        await _fail(
+            deps,
+            instance_id,
+            f"Build of instance {instance_id} failed after {len(updated.failed_hosts)} attempts.",
+            f"Attempts: {attempts}",
+        )
+        raise BuildAborted()

@@ -1,0 +1,71 @@
+"""The delete flow: destroy the domain, release the claim and addresses, remove the records.
+
+If the host's agent is not connected the records are removed anyway (Nova's local
+delete): when the agent comes back, its resync finds the orphan domain and destroys it.
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from services.conductor.deps import Deps
+from services.runtime import context
+from services.runtime.errors import NotFound, StratusError
+from services.state import actions, claims, ipam, keys
+from stratus.v1 import agent_pb2
+from stratus.v1 import types_pb2 as t
+
+log = structlog.get_logger(__name__)
+
+
+async def run(deps: Deps, task: t.Task) -> None:
+    instance_id = task.instance_id
+    found = await deps.store.instances.get(instance_id)
+    if found is None:
+        await claims.release(deps.store, instance_id)
+        return
+    host = found.message.host
+    if host:
+        try:
+            result = await deps.hub.command(
+                host,
+                agent_pb2.Command.OP_DESTROY,
+                instance_id,
+                request_id=context.current().request_id,
+                timeout_seconds=deps.config.action_timeout_seconds,
+            )
+            if not result.ok:
+                raise RuntimeError(f"destroy on {host} failed: {result.error}")
+        except StratusError as exc:
+            log.warning("host unreachable, deleting locally", host=host, error=exc.message)
+    await claims.release(deps.store, instance_id)
+    await actions.finish(deps.store, task.action_record_id)
+
+    def mark_deleted(instance: t.Instance) -> None:
+        instance.vm_state = t.VM_STATE_DELETED
+        instance.task_state = t.TASK_STATE_NONE
+        instance.power_state = t.POWER_STATE_NOSTATE
+        instance.terminated_at.CopyFrom(actions.now())
+        instance.updated_at.CopyFrom(actions.now())
+
+    # Watchers see the final DELETED state before the record disappears.
+    try:
+        deleted = await deps.store.instances.update(instance_id, mark_deleted)
+    except NotFound:
+        return
+    await deps.store.etcd.txn(
+        [],
+        [
+            deps.store.instances.delete_op(instance_id),
+            *ipam.release_ops(deleted.message),
+            delete_prefix(f"{keys.INSTANCE_ACTIONS}{instance_id}/"),
+        ],
+    )
+    log.info("instance deleted", instance_id=instance_id, host=host)
+
+
+def delete_prefix(prefix: str) -> object:
+    from aetcd.transactions import Delete
+    from aetcd.utils import prefix_range_end
+
+    return Delete(prefix.encode(), range_end=prefix_range_end(prefix.encode()))

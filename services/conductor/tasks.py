@@ -1,0 +1,128 @@
+"""The conductor's task queue: durable intents in etcd, taken by exactly one conductor.
+
+The api writes a task in the same transaction as the state change it asks for, then
+tells a conductor. A conductor takes a task by writing itself as its owner (a CAS); a
+task whose owner is gone (its service record expired) is taken over by the periodic sweep,
+so a conductor that dies mid-flow never leaves a server stuck: its successor reruns the
+flow, and every flow is written to be safe to rerun.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+
+import structlog
+from prometheus_client import Counter, Gauge
+
+from services.runtime import context
+from services.runtime.errors import Conflict, NotFound
+from services.state.store import Store
+from stratus.v1 import types_pb2 as t
+
+log = structlog.get_logger(__name__)
+
+TASKS_DONE = Counter(
+    "stratus_conductor_tasks_total", "Tasks finished, by kind and outcome.", ["kind", "outcome"]
+)
+TASKS_RUNNING = Gauge("stratus_conductor_tasks_running", "Tasks this conductor is running.")
+
+Flow = Callable[[t.Task], Awaitable[None]]
+
+
+class TaskRunner:
+    def __init__(
+        self,
+        store: Store,
+        conductor_id: str,
+        flows: dict[t.Task.Kind.ValueType, Flow],
+        sweep_interval_seconds: float,
+    ) -> None:
+        self.store = store
+        self.conductor_id = conductor_id
+        self.flows = flows
+        self.sweep_interval_seconds = sweep_interval_seconds
+        self.running: dict[str, asyncio.Task[None]] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+        self._accepting = True
+
+    def start(self) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="task-sweeper")
+
+    async def submit(self, task_id: str) -> bool:
+        """Take the task if nobody live owns it and start its flow; False if not taken."""
+        if not self._accepting or task_id in self.running:
+            return task_id in self.running
+        live = await self.store.live_service_ids("stratus-conductor")
+
+        def take(task: t.Task) -> None:
+            if task.owner and task.owner != self.conductor_id and task.owner in live:
+                raise Conflict(f"task {task_id} is owned by {task.owner}")
+            task.owner = self.conductor_id
+            task.attempts += 1
+
+        try:
+            taken = await self.store.tasks.update(task_id, take)
+        except (NotFound, Conflict):
+            return False
+        if task_id in self.running:  # a concurrent submit of the same task won
+            return True
+        self.running[task_id] = asyncio.create_task(self._run(taken.message))
+        TASKS_RUNNING.set(len(self.running))
+        return True
+
+    async def _run(self, task: t.Task) -> None:
+        kind = t.Task.Kind.Name(task.kind)
+        ctx = context.RequestContext.from_proto(task.context)
+        with context.bound(ctx):
+            log.info(
+                "task started",
+                task_id=task.id,
+                kind=kind,
+                instance_id=task.instance_id,
+                attempt=task.attempts,
+            )
+            try:
+                await self.flows[task.kind](task)
+                await self.store.tasks.delete(task.id)
+                TASKS_DONE.labels(kind, "done").inc()
+                log.info("task finished", task_id=task.id, kind=kind)
+            except asyncio.CancelledError:
+                TASKS_DONE.labels(kind, "interrupted").inc()
+                raise
+            except Exception:
+                # The task stays in etcd: the sweep retries it.
+                TASKS_DONE.labels(kind, "failed").inc()
+                log.exception("task failed; it will be retried", task_id=task.id, kind=kind)
+            finally:
+                self.running.pop(task.id, None)
+                TASKS_RUNNING.set(len(self.running))
+
+    async def sweep(self) -> None:
+        """Take every task that is unowned or whose owner is gone."""
+        tasks, _ = await self.store.tasks.list()
+        for found in tasks:
+            if found.id not in self.running:
+                await self.submit(found.id)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("task sweep failed")
+            await asyncio.sleep(self.sweep_interval_seconds)
+
+    async def stop(self, grace_seconds: float) -> None:
+        """Take no new tasks; give running ones `grace_seconds`, then leave them to the sweep."""
+        self._accepting = False
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        if self.running:
+            _, pending = await asyncio.wait(list(self.running.values()), timeout=grace_seconds)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)

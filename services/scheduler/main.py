@@ -1,0 +1,76 @@
+"""stratus-scheduler: picks hosts for instances and claims their resources in etcd."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Sequence
+
+import structlog
+
+from services.runtime import logging as runtime_logging
+from services.runtime import metrics, process, registration
+from services.runtime.config import parse_args
+from services.runtime.grpc_server import start_server
+from services.scheduler import filters, weighers
+from services.scheduler.config import SchedulerConfig
+from services.scheduler.filters.base import AllocationRatios
+from services.scheduler.host_state import HostStateView
+from services.scheduler.manager import SchedulerManager
+from services.scheduler.service import SchedulerService
+from services.state.etcd import Etcd
+from services.state.store import Store
+from stratus.v1 import scheduler_pb2, scheduler_pb2_grpc
+
+log = structlog.get_logger(__name__)
+
+
+async def serve(config: SchedulerConfig, stop: asyncio.Event) -> None:
+    ratios = AllocationRatios(
+        cpu=config.cpu_allocation_ratio,
+        ram=config.ram_allocation_ratio,
+        disk=config.disk_allocation_ratio,
+    )
+    enabled_filters = filters.build(filters.DEFAULT_FILTERS, ratios)
+    enabled_weighers = [weighers.REGISTRY["RAMWeigher"](1.0)]
+    etcd = Etcd(config.etcd_endpoints)
+    await etcd.connect()
+    store = Store(etcd)
+    view = HostStateView(etcd)
+    await view.start()
+    manager = SchedulerManager(
+        store, view, enabled_filters, enabled_weighers, ratios, config.host_subset_size
+    )
+    service_name = scheduler_pb2.DESCRIPTOR.services_by_name["Scheduler"].full_name
+    server = await start_server(
+        config.bind_host,
+        config.grpc_port,
+        lambda s: scheduler_pb2_grpc.add_SchedulerServicer_to_server(SchedulerService(manager), s),
+        [service_name],
+    )
+    endpoint = f"{config.bind_host}:{server.port}"
+    _, keeper = await registration.register(
+        etcd,
+        "stratus-scheduler",
+        host=config.hostname,
+        grpc_endpoint=endpoint,
+        metrics_endpoint=f"{config.bind_host}:{config.metrics_port}",
+        ttl_seconds=config.service_lease_ttl_seconds,
+    )
+    log.info("scheduler serving", grpc=endpoint, filters=list(filters.DEFAULT_FILTERS))
+    await stop.wait()
+    await keeper.stop()
+    await server.stop(grace_seconds=5)
+    await view.stop()
+    await etcd.close()
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    config = parse_args(SchedulerConfig, "scheduler", __doc__ or "", argv)
+    runtime_logging.configure("scheduler", log_format=config.log_format, level=config.log_level)
+    metrics.serve(config.bind_host, config.metrics_port)
+    process.run(lambda stop: serve(config, stop))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

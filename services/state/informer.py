@@ -1,0 +1,74 @@
+"""A live, in-memory view of one key prefix: list once, then watch from that revision.
+
+If the watch's revision was compacted (the view fell too far behind), it lists again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Generic, TypeVar
+
+import structlog
+
+from services.state.etcd import CompactedError, Etcd, KeyValue
+
+log = structlog.get_logger(__name__)
+V = TypeVar("V")
+
+
+class Informer(Generic[V]):
+    """`items` maps the id (key without prefix) to the decoded value and its mod_revision."""
+
+    def __init__(self, etcd: Etcd, prefix: str, decode: Callable[[bytes], V]) -> None:
+        self.etcd = etcd
+        self.prefix = prefix
+        self.decode = decode
+        self.items: dict[str, tuple[V, int]] = {}
+        self.revision = 0
+        self._task: asyncio.Task[None] | None = None
+        self._changed = asyncio.Condition()
+
+    async def start(self) -> None:
+        await self._relist()
+        self._task = asyncio.create_task(self._run(), name=f"informer {self.prefix}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _relist(self) -> None:
+        kvs, revision = await self.etcd.list(self.prefix)
+        self.items = {self._id(kv.key): (self.decode(kv.value), kv.mod_revision) for kv in kvs}
+        self.revision = revision
+
+    def _id(self, key: str) -> str:
+        return key[len(self.prefix) :]
+
+    def apply(self, kv: KeyValue) -> None:
+        """Fold in a value read directly (e.g. after a lost CAS) if it is newer."""
+        record_id = self._id(kv.key)
+        known = self.items.get(record_id)
+        if known is None or known[1] < kv.mod_revision:
+            self.items[record_id] = (self.decode(kv.value), kv.mod_revision)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                async for event in self.etcd.watch(self.prefix, self.revision + 1):
+                    record_id = self._id(event.key)
+                    if event.deleted:
+                        self.items.pop(record_id, None)
+                    else:
+                        known = self.items.get(record_id)
+                        if known is None or known[1] < event.revision:
+                            self.items[record_id] = (self.decode(event.value), event.revision)
+                    self.revision = event.revision
+                    async with self._changed:
+                        self._changed.notify_all()
+            except CompactedError:
+                log.warning("watch revision compacted, listing again", prefix=self.prefix)
+                await self._relist()

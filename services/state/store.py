@@ -1,0 +1,43 @@
+"""One typed repository per kind of record, over one etcd connection."""
+
+from __future__ import annotations
+
+from services.state import keys
+from services.state.etcd import Etcd
+from services.state.repository import Repository
+from stratus.v1 import types_pb2 as t
+
+
+class Store:
+    """Everything a stateful service reads and writes in etcd, by kind."""
+
+    def __init__(self, etcd: Etcd) -> None:
+        self.etcd = etcd
+        self.instances = Repository(etcd, keys.INSTANCES, t.Instance, "Instance")
+        self.flavors = Repository(etcd, keys.FLAVORS, t.Flavor, "Flavor")
+        self.images = Repository(etcd, keys.IMAGES, t.Image, "Image")
+        self.hosts = Repository(etcd, keys.HOSTS, t.Host, "Host")
+        self.host_usage = Repository(etcd, keys.HOST_USAGE, t.HostUsage, "Host usage")
+        self.allocations = Repository(etcd, keys.ALLOCATIONS, t.Allocation, "Allocation")
+        self.services = Repository(etcd, keys.SERVICES, t.ServiceRecord, "Service")
+        self.tasks = Repository(etcd, keys.TASKS, t.Task, "Task")
+        self.networks = Repository(etcd, keys.NETWORKS, t.Network, "Network")
+        self.actions = Repository(etcd, keys.INSTANCE_ACTIONS, t.InstanceAction, "Instance action")
+
+    @staticmethod
+    def action_id(action: t.InstanceAction) -> str:
+        """`<instance>/<start ns, zero-padded>-<request id>`: lists in start order per instance."""
+        started_ns = action.start_time.seconds * 1_000_000_000 + action.start_time.nanos
+        return f"{action.instance_id}/{started_ns:020d}-{action.request_id}"
+
+    async def live_host_names(self) -> set[str]:
+        kvs, _ = await self.etcd.list(keys.HOST_ALIVE)
+        return {kv.key[len(keys.HOST_ALIVE) :] for kv in kvs}
+
+    async def live_service_ids(self, binary: str) -> set[str]:
+        kvs, _ = await self.etcd.list(f"{keys.SERVICES}{binary}/")
+        return {kv.key.rsplit("/", 1)[-1] for kv in kvs}
+
+    async def actions_of(self, instance_id: str) -> list[t.InstanceAction]:
+        kvs, _ = await self.etcd.list(f"{keys.INSTANCE_ACTIONS}{instance_id}/")
+        return [self.actions.decode(kv).message for kv in kvs]
