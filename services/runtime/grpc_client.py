@@ -24,9 +24,8 @@ def _with_context(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDet
     for key, value in context.current().to_metadata():
         if key not in present:
             metadata.add(key, value)
-    method = details.method.decode() if isinstance(details.method, bytes) else details.method
     return grpc.aio.ClientCallDetails(
-        method, details.timeout, metadata, details.credentials, details.wait_for_ready
+        details.method, details.timeout, metadata, details.credentials, details.wait_for_ready
     )
 
 

@@ -1,0 +1,264 @@
+"""A whole Stratus cloud for a test: a real etcd and the four real service processes.
+
+Every port is picked free on 127.0.0.1, so tests never collide with a running
+`stratus up`. Each process logs to `<tmp>/logs/<name>.log`; a failing test prints them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.state.etcd_server import EtcdServer, free_port
+from stratus.v1 import compute_pb2, compute_pb2_grpc, types_pb2
+
+AGENT_TOKEN = "test-agent-token"
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    argv: list[str]
+    log_path: Path
+    grpc_port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                self.argv,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        """SIGTERM, then SIGKILL after `timeout`; the exit code."""
+        if not self.alive():
+            return self.process.returncode if self.process else None
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return self.process.returncode
+
+    def kill(self) -> None:
+        if self.alive():
+            assert self.process is not None
+            self.process.kill()
+            self.process.wait()
+
+    def log_tail(self, lines: int = 40) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _wait_serving(port: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            try:
+                reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return True
+            except grpc.RpcError:
+                time.sleep(0.1)
+    return False
+
+
+@dataclass
+class Cloud:
+    root: Path
+    hosts: int = 3
+    host_vcpus: int = 16
+    host_memory_mb: int = 32768
+    etcd: EtcdServer | None = None
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+    rest_port: int = 0
+
+    @property
+    def api_target(self) -> str:
+        return f"127.0.0.1:{self.services['api'].grpc_port}"
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://127.0.0.1:{self.rest_port}"
+
+    def _common(self) -> list[str]:
+        assert self.etcd is not None
+        return [
+            "--etcd-endpoints",
+            self.etcd.endpoint,
+            "--log-format",
+            "json",
+            "--service-lease-ttl-seconds",
+            "3",
+            "--log-level",
+            "debug",
+        ]
+
+    def _define(self) -> None:
+        py = sys.executable
+        logs = self.root / "logs"
+        ports = {name: free_port() for name in ("api", "conductor", "scheduler")}
+        self.rest_port = free_port()
+
+        def module(name: str) -> list[str]:
+            return [py, "-c", f"from services.{name}.main import main; main()"]
+
+        self.services = {
+            "scheduler": ServiceProcess(
+                "scheduler",
+                [*module("scheduler"), *self._common(), "--grpc-port", str(ports["scheduler"])],
+                logs / "scheduler.log",
+                ports["scheduler"],
+            ),
+            "conductor": ServiceProcess(
+                "conductor",
+                [
+                    *module("conductor"),
+                    *self._common(),
+                    "--grpc-port",
+                    str(ports["conductor"]),
+                    "--agent-token",
+                    AGENT_TOKEN,
+                    "--task-sweep-interval-seconds",
+                    "1",
+                    "--capacity-interval-seconds",
+                    "2",
+                ],
+                logs / "conductor.log",
+                ports["conductor"],
+            ),
+            "api": ServiceProcess(
+                "api",
+                [
+                    *module("api"),
+                    *self._common(),
+                    "--grpc-port",
+                    str(ports["api"]),
+                    "--rest-port",
+                    str(self.rest_port),
+                ],
+                logs / "api.log",
+                ports["api"],
+            ),
+            "agent": ServiceProcess(
+                "agent",
+                [
+                    *module("agent"),
+                    "--log-format",
+                    "json",
+                    "--log-level",
+                    "debug",
+                    "--conductor-endpoints",
+                    f"127.0.0.1:{ports['conductor']}",
+                    "--agent-token",
+                    AGENT_TOKEN,
+                    "--hosts",
+                    str(self.hosts),
+                    "--host-prefix",
+                    "node-",
+                    "--host-vcpus",
+                    str(self.host_vcpus),
+                    "--host-memory-mb",
+                    str(self.host_memory_mb),
+                    "--state-dir",
+                    str(self.root / "agent"),
+                    "--reconnect-max-seconds",
+                    "0.5",
+                ],
+                logs / "agent.log",
+            ),
+        }
+
+    def start(self) -> None:
+        self.etcd = EtcdServer(self.root / "etcd", log_file=self.root / "logs" / "etcd.log")
+        self.etcd.start()
+        self._define()
+        for name in ("scheduler", "conductor", "api", "agent"):
+            self.start_service(name)
+        self.wait_for_hosts(self.hosts)
+
+    def start_service(self, name: str, timeout: float = 30.0) -> None:
+        service = self.services[name]
+        service.start()
+        if service.grpc_port and not _wait_serving(service.grpc_port, timeout):
+            raise RuntimeError(f"{name} did not become healthy:\n{service.log_tail()}")
+
+    def wait_for_hosts(self, count: int, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            hosts = asyncio.run(self._list_hosts())
+            if sum(1 for h in hosts if h.up) >= count:
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"{count} hosts did not come up:\n{self.services['agent'].log_tail()}")
+
+    async def _list_hosts(self) -> list[compute_pb2.HostView]:
+        async with grpc.aio.insecure_channel(self.api_target) as channel:
+            stub = compute_pb2_grpc.ComputeStub(channel)
+            try:
+                reply = await stub.ListHosts(compute_pb2.ListHostsRequest(), timeout=5)
+            except grpc.aio.AioRpcError:
+                return []
+            return list(reply.hosts)
+
+    def stop(self) -> None:
+        for name in ("agent", "api", "conductor", "scheduler"):
+            if name in self.services:
+                self.services[name].stop()
+        if self.etcd is not None:
+            self.etcd.stop()
+
+    def logs(self) -> str:
+        return "\n".join(
+            f"===== {name} =====\n{service.log_tail(60)}" for name, service in self.services.items()
+        )
+
+
+async def seed(stub: compute_pb2_grpc.ComputeStub) -> None:
+    """The flavors and image the scenarios boot from."""
+    for flavor in (
+        types_pb2.Flavor(id="1", name="m1.tiny", vcpus=1, ram_mb=512, disk_gb=1, is_public=True),
+        types_pb2.Flavor(id="2", name="m1.small", vcpus=1, ram_mb=2048, disk_gb=20, is_public=True),
+        types_pb2.Flavor(
+            id="huge", name="huge", vcpus=64, ram_mb=1_000_000, disk_gb=10, is_public=True
+        ),
+    ):
+        await stub.CreateFlavor(compute_pb2.CreateFlavorRequest(flavor=flavor))
+    await stub.CreateImage(
+        compute_pb2.CreateImageRequest(
+            image=types_pb2.Image(
+                id="cirros",
+                name="cirros",
+                disk_format="qcow2",
+                container_format="bare",
+                min_disk_gb=1,
+                properties={"architecture": "x86_64"},
+            )
+        )
+    )
