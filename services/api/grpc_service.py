@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any, TypeAlias
 
 import grpc
 
@@ -11,7 +12,7 @@ from services.runtime import context
 from stratus.v1 import compute_pb2, compute_pb2_grpc
 from stratus.v1 import types_pb2 as t
 
-Ctx = grpc.aio.ServicerContext
+Ctx: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
 
 class ComputeService(compute_pb2_grpc.ComputeServicer):

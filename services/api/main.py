@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import structlog
 import uvicorn
@@ -21,6 +22,14 @@ from services.state.store import Store
 from stratus.v1 import compute_pb2, compute_pb2_grpc
 
 log = structlog.get_logger(__name__)
+
+
+class _Gateway(uvicorn.Server):
+    """uvicorn inside our loop: the process's own handlers own SIGTERM and SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 async def serve(config: ApiConfig, stop: asyncio.Event) -> None:
@@ -43,7 +52,7 @@ async def serve(config: ApiConfig, stop: asyncio.Event) -> None:
     if config.rest_port:
         from services.api.rest.app import create_app
 
-        rest = uvicorn.Server(
+        rest = _Gateway(
             uvicorn.Config(
                 create_app(api, public_url=config.public_url),
                 host=config.bind_host,
@@ -53,7 +62,6 @@ async def serve(config: ApiConfig, stop: asyncio.Event) -> None:
                 lifespan="off",
             )
         )
-        rest.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         rest_task = asyncio.create_task(rest.serve(), name="rest-gateway")
     _, keeper = await registration.register(
         etcd,

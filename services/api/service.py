@@ -124,7 +124,7 @@ class ComputeApi:
     @staticmethod
     def _task(
         ctx: RequestContext,
-        kind: t.Task.Kind.ValueType,
+        kind: t.Task.Kind,
         instance_id: str,
         action_record_id: str,
         action: str = "",

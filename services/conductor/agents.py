@@ -80,7 +80,7 @@ class AgentHub:
     async def command(
         self,
         host: str,
-        op: agent_pb2.Command.Op.ValueType,
+        op: agent_pb2.Command.Op,
         instance_id: str,
         *,
         request_id: str,

@@ -41,7 +41,7 @@ async def _still_building(deps: Deps, instance_id: str) -> Versioned[t.Instance]
 async def _set_states(
     deps: Deps,
     instance_id: str,
-    task_state: t.TaskState.ValueType,
+    task_state: t.TaskState,
     host: str | None = None,
 ) -> t.Instance:
     def apply(instance: t.Instance) -> None:
@@ -172,7 +172,7 @@ async def _build(deps: Deps, instance_id: str) -> None:
         await _reschedule(deps, instance_id, host, error)
 
 
-async def _activate(deps: Deps, instance_id: str, power_state: t.PowerState.ValueType) -> None:
+async def _activate(deps: Deps, instance_id: str, power_state: t.PowerState) -> None:
     def apply(instance: t.Instance) -> None:
         if instance.task_state == t.TASK_STATE_DELETING:
             raise BuildAborted()

@@ -27,10 +27,10 @@ class PowerAction:
     """How one API action runs: allowed states, its task_state, command and end state."""
 
     name: str
-    allowed: frozenset[t.VmState.ValueType]
-    task_state: t.TaskState.ValueType
-    op: agent_pb2.Command.Op.ValueType
-    vm_state: t.VmState.ValueType
+    allowed: frozenset[t.VmState]
+    task_state: t.TaskState
+    op: agent_pb2.Command.Op
+    vm_state: t.VmState
 
 
 ACTIONS: dict[str, PowerAction] = {

@@ -44,7 +44,7 @@ class PowerSync:
             await self.reconcile(message.resync)
 
     async def record_power_state(
-        self, host: str, instance_id: str, power_state: t.PowerState.ValueType
+        self, host: str, instance_id: str, power_state: t.PowerState
     ) -> None:
         def apply(instance: t.Instance) -> None:
             if instance.host != host:

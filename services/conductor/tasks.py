@@ -36,7 +36,7 @@ class TaskRunner:
         self,
         store: Store,
         conductor_id: str,
-        flows: dict[t.Task.Kind.ValueType, Flow],
+        flows: dict[t.Task.Kind, Flow],
         sweep_interval_seconds: float,
     ) -> None:
         self.store = store

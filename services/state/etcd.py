@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import aetcd
+import grpc
 import structlog
 from aetcd import exceptions as etcd_errors
 from aetcd import rpc
@@ -190,7 +191,7 @@ class Etcd:
         )
         try:
             response = await self.client.kvstub.Txn(request, timeout=10)
-        except grpc_errors() as exc:
+        except grpc.aio.AioRpcError as exc:
             raise Unavailable(f"etcd transaction failed: {exc.details()}") from exc
         ETCD_TXNS.labels("committed" if response.succeeded else "conflict").inc()
         return TxnResult(bool(response.succeeded), int(response.header.revision))
@@ -260,12 +261,6 @@ class Etcd:
                 if watch is not None:
                     with contextlib.suppress(Exception):
                         await watch.cancel()
-
-
-def grpc_errors() -> tuple[type[BaseException], ...]:
-    import grpc
-
-    return (grpc.aio.AioRpcError,)
 
 
 class LeaseKeeper:
