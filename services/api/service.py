@@ -18,6 +18,7 @@ import structlog
 
 from services.api.status import KNOWN_STATUSES, server_status
 from services.conductor.power_actions import ACTIONS
+from services.runtime import context
 from services.runtime.context import RequestContext
 from services.runtime.errors import (
     AlreadyExists,
@@ -96,9 +97,10 @@ class ComputeApi:
 
     # Handing work to the conductor (the durable rpc.cast).
 
-    def _submit(self, task_ids: list[str]) -> None:
+    def _submit(self, ctx: RequestContext, task_ids: list[str]) -> None:
         """Tell a conductor about new tasks without waiting; the sweep covers a lost call."""
-        task = asyncio.create_task(self._submit_now(task_ids))
+        with context.bound(ctx):  # the call carries this request's id
+            task = asyncio.create_task(self._submit_now(task_ids))
         self._submissions.add(task)
         task.add_done_callback(self._submissions.discard)
 
@@ -222,7 +224,7 @@ class ComputeApi:
                 raise Unavailable("could not record the server; try again")
             created.append(instance)
             task_ids.append(task.id)
-        self._submit(task_ids)
+        self._submit(ctx, task_ids)
         log.info(
             "servers requested",
             count=len(created),
@@ -301,7 +303,7 @@ class ComputeApi:
         )
         if not result.succeeded:
             return await self.delete_server(ctx, server_id)  # changed meanwhile: look again
-        self._submit([task.id])
+        self._submit(ctx, [task.id])
 
     async def server_action(
         self, ctx: RequestContext, server_id: str, action: str, reboot_type: str = ""
@@ -343,7 +345,7 @@ class ComputeApi:
         )
         if not result.succeeded:
             return await self.server_action(ctx, server_id, action, reboot_type)
-        self._submit([task.id])
+        self._submit(ctx, [task.id])
 
     async def list_instance_actions(
         self, ctx: RequestContext, server_id: str

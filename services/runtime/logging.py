@@ -24,7 +24,11 @@ def configure(service: str, *, log_format: str = "auto", level: str = "info") ->
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer()
         if as_json
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(),
+            # Locals of every frame are slow to render and would print request contents.
+            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False),
+        )
     )
     if as_json:
         shared.append(structlog.processors.format_exc_info)

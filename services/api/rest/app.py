@@ -1,0 +1,185 @@
+"""The REST gateway: Nova's Compute v2.1 and Glance v2's image reads over the service layer.
+
+`create_app` builds the FastAPI application. One middleware resolves the caller's context
+for each request, binds its request id to every log line, stamps the request id and the
+microversion on every response, and turns anything unexpected into Nova's 500 fault.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Awaitable, Callable
+
+import structlog
+from fastapi import FastAPI, Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.api.rest import errors, flavors, hosts, images, servers, versions
+from services.api.rest.deps import ComputeApiLike
+from services.runtime import context as request_contexts
+from services.runtime.context import RequestContext, new_request_id
+from services.runtime.errors import StratusError
+
+log = structlog.get_logger(__name__)
+
+REQUEST_ID_HEADER = "X-Openstack-Request-Id"
+COMPUTE_REQUEST_ID_HEADER = "X-Compute-Request-Id"
+
+# A client's own request id is kept only if it is a plain token (no spaces or control bytes).
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_MICROVERSION = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)$")
+
+ContextFactory = Callable[[Request], RequestContext | Awaitable[RequestContext]]
+
+
+def request_context(request: Request) -> RequestContext:
+    """The caller's context: until identity exists, the default user with the request id
+    the client sent in `X-Openstack-Request-Id`, or a fresh one."""
+    given = request.headers.get(REQUEST_ID_HEADER, "").strip()
+    if given and _REQUEST_ID.match(given):
+        return RequestContext(request_id=given)
+    return RequestContext()
+
+
+def requested_microversion(headers: dict[str, str]) -> str | None:
+    """The compute microversion the client asked for, None when it asked for none."""
+    for part in headers.get("openstack-api-version", "").split(","):
+        service, _, version = part.strip().partition(" ")
+        if service.lower() == "compute" and version.strip():
+            return version.strip()
+    legacy = headers.get("x-openstack-nova-api-version", "").strip()
+    return legacy or None
+
+
+def microversion_error(requested: str) -> tuple[int, str] | None:
+    """Nova's answer to a microversion this gateway does not serve, None if it serves it."""
+    if requested.lower() == "latest":
+        return None
+    match = _MICROVERSION.match(requested)
+    if not match:
+        return 400, (
+            f"API Version String {requested} is of invalid format. "
+            "Must be of format MajorNum.MinorNum."
+        )
+    if (int(match.group(1)), int(match.group(2))) != (2, 1):
+        return 406, (
+            f"Version {requested} is not supported by the API. "
+            f"Minimum is {versions.MIN_MICROVERSION} and maximum is {versions.MAX_MICROVERSION}."
+        )
+    return None
+
+
+class GatewayMiddleware:
+    """Context, request id headers, microversion headers and the last-resort fault."""
+
+    def __init__(self, app: ASGIApp, context_factory: ContextFactory) -> None:
+        self.app = app
+        self.context_factory = context_factory
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        compute = scope["path"] == "/v2.1" or scope["path"].startswith("/v2.1/")
+        extra_headers: list[tuple[bytes, bytes]] = []
+        if compute:
+            extra_headers += [
+                (b"openstack-api-version", b"compute " + versions.MAX_MICROVERSION.encode()),
+                (b"x-openstack-nova-api-version", versions.MAX_MICROVERSION.encode()),
+                (b"vary", b"OpenStack-API-Version, X-OpenStack-Nova-API-Version"),
+            ]
+
+        try:
+            resolved = self.context_factory(request)
+            ctx = await resolved if inspect.isawaitable(resolved) else resolved
+        except StratusError as exc:
+            status = errors.http_status(exc)
+            await self._fault(send, new_request_id(), extra_headers, status, exc.message)
+            return
+        scope.setdefault("state", {})["context"] = ctx
+        ids = ctx.request_id.encode()
+        extra_headers += [
+            (REQUEST_ID_HEADER.lower().encode(), ids),
+            (COMPUTE_REQUEST_ID_HEADER.lower().encode(), ids),
+        ]
+
+        if compute:
+            requested = requested_microversion(dict(request.headers))
+            refusal = microversion_error(requested) if requested else None
+            if refusal:
+                await self._fault(send, ctx.request_id, extra_headers, *refusal)
+                return
+
+        started = False
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message = {**message, "headers": [*message.get("headers", []), *extra_headers]}
+            await send(message)
+
+        with request_contexts.bound(ctx):
+            try:
+                await self.app(scope, receive, send_with_headers)
+            except Exception:
+                log.exception(
+                    "rest_request_failed", method=scope.get("method"), path=scope.get("path")
+                )
+                if started:
+                    raise
+                await self._fault(
+                    send,
+                    ctx.request_id,
+                    extra_headers,
+                    500,
+                    errors.unexpected_message(ctx.request_id),
+                )
+
+    @staticmethod
+    async def _fault(
+        send: Send,
+        request_id: str,
+        extra_headers: list[tuple[bytes, bytes]],
+        status: int,
+        message: str,
+    ) -> None:
+        response = errors.fault_response(status, message)
+        for name, value in extra_headers:
+            if name.decode() not in (REQUEST_ID_HEADER.lower(), COMPUTE_REQUEST_ID_HEADER.lower()):
+                response.headers.append(name.decode(), value.decode())
+        response.headers[REQUEST_ID_HEADER] = request_id
+        response.headers[COMPUTE_REQUEST_ID_HEADER] = request_id
+        await response({"type": "http"}, _no_receive, send)
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def create_app(
+    api: ComputeApiLike,
+    context_factory: ContextFactory = request_context,
+    *,
+    public_url: str = "",
+) -> FastAPI:
+    """The gateway over `api`.
+
+    `context_factory` turns a request into the caller's RequestContext (sync or async; a
+    StratusError it raises, such as Unauthenticated, becomes the matching fault). Links
+    point at `public_url` when given, else at the URL the client used.
+    """
+    app = FastAPI(
+        title="Stratus Compute API",
+        version=versions.MAX_MICROVERSION,
+        redirect_slashes=False,
+    )
+    app.state.compute_api = api
+    app.state.public_url = public_url
+    errors.install(app)
+    for module in (versions, servers, flavors, images, hosts):
+        app.include_router(module.router)
+    app.add_middleware(GatewayMiddleware, context_factory=context_factory)
+    return app

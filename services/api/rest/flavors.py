@@ -1,0 +1,120 @@
+"""`/v2.1/flavors`: list, show and (admins) create."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from services.api.rest import parsing, views
+from services.api.rest.deps import ComputeApiLike, get_api, get_context, get_links
+from services.api.rest.errors import BadRequest
+from services.runtime.context import RequestContext
+from stratus.v1 import types_pb2
+
+router = APIRouter(prefix="/v2.1")
+
+Api = Annotated[ComputeApiLike, Depends(get_api)]
+Ctx = Annotated[RequestContext, Depends(get_context)]
+LinksDep = Annotated[views.Links, Depends(get_links)]
+
+
+_INT = {"oneOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]+$"}]}
+CREATE_SCHEMA = {
+    "type": "object",
+    "required": ["flavor"],
+    "properties": {
+        "flavor": {
+            "type": "object",
+            "required": ["name", "ram", "vcpus", "disk"],
+            "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 255},
+                "id": {"oneOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}]},
+                "ram": _INT,
+                "vcpus": _INT,
+                "disk": _INT,
+                "OS-FLV-EXT-DATA:ephemeral": _INT,
+                "swap": _INT,
+                "rxtx_factor": {"type": "number", "exclusiveMinimum": 0},
+                "os-flavor-access:is_public": {"type": "boolean"},
+                "description": {"type": ["string", "null"]},
+            },
+        }
+    },
+}
+
+
+def flavor_from_body(body: Any) -> types_pb2.Flavor:
+    """The Flavor a Nova `POST /flavors` body describes (id empty: the service picks one)."""
+    spec = parsing.require_object(body, "flavor")
+    flavor_id = spec.get("id")
+    if flavor_id is not None and (
+        isinstance(flavor_id, bool) or not isinstance(flavor_id, str | int)
+    ):
+        raise parsing.invalid("id", flavor_id, f"{flavor_id!r} is not of type 'string', 'integer'")
+    description = spec.get("description")
+    if description is not None and not isinstance(description, str):
+        raise parsing.invalid("description", description, "It is not of type 'string'")
+    return types_pb2.Flavor(
+        id="" if flavor_id is None else str(flavor_id),
+        name=parsing.string(spec, "name", required=True),
+        ram_mb=parsing.integer(spec, "ram", minimum=1, required=True),
+        vcpus=parsing.integer(spec, "vcpus", minimum=1, required=True),
+        disk_gb=parsing.integer(spec, "disk", minimum=0, required=True),
+        ephemeral_gb=parsing.integer(spec, "OS-FLV-EXT-DATA:ephemeral", minimum=0),
+        swap_mb=parsing.integer(spec, "swap", minimum=0),
+        rxtx_factor=parsing.number(spec, "rxtx_factor", default=1.0),
+        is_public=parsing.boolean(spec, "os-flavor-access:is_public", default=True),
+        description=description or "",
+    )
+
+
+def _minimum(request: Request, key: str) -> int:
+    raw = request.query_params.get(key)
+    if raw is None:
+        return 0
+    try:
+        return int(raw)
+    except ValueError:
+        raise BadRequest(f"Invalid {key} filter [{raw}]") from None
+
+
+async def _flavors(request: Request, api: ComputeApiLike, ctx: RequestContext) -> list[Any]:
+    """The flavors, with Nova's `minRam` and `minDisk` filters applied."""
+    min_ram, min_disk = _minimum(request, "minRam"), _minimum(request, "minDisk")
+    flavors = await api.list_flavors(ctx)
+    return [f for f in flavors if f.ram_mb >= min_ram and f.disk_gb >= min_disk]
+
+
+@router.get("/flavors")
+async def list_flavors(request: Request, api: Api, ctx: Ctx, links: LinksDep) -> dict[str, Any]:
+    flavors = await _flavors(request, api, ctx)
+    return {"flavors": [views.flavor_summary(f, links) for f in flavors]}
+
+
+@router.get("/flavors/detail")
+async def list_flavors_detail(
+    request: Request, api: Api, ctx: Ctx, links: LinksDep
+) -> dict[str, Any]:
+    flavors = await _flavors(request, api, ctx)
+    return {"flavors": [views.flavor_detail(f, links) for f in flavors]}
+
+
+@router.get("/flavors/{flavor_id}")
+async def show_flavor(flavor_id: str, api: Api, ctx: Ctx, links: LinksDep) -> dict[str, Any]:
+    return {"flavor": views.flavor_detail(await api.get_flavor(ctx, flavor_id), links)}
+
+
+@router.post(
+    "/flavors",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": CREATE_SCHEMA}},
+        }
+    },
+)
+async def create_flavor(request: Request, api: Api, ctx: Ctx, links: LinksDep) -> dict[str, Any]:
+    flavor = flavor_from_body(await parsing.json_body(request))
+    created = await api.create_flavor(ctx, flavor)
+    return {"flavor": views.flavor_detail(created, links)}

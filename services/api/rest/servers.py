@@ -1,0 +1,255 @@
+"""`/v2.1/servers`: create, list, show, delete, actions and the action log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from services.api.rest import parsing, views
+from services.api.rest.deps import ComputeApiLike, get_api, get_context, get_links
+from services.api.rest.errors import ApiError, BadRequest
+from services.api.status import KNOWN_STATUSES
+from services.runtime.context import RequestContext
+from stratus.v1 import compute_pb2
+
+router = APIRouter(prefix="/v2.1")
+
+Api = Annotated[ComputeApiLike, Depends(get_api)]
+Ctx = Annotated[RequestContext, Depends(get_context)]
+LinksDep = Annotated[views.Links, Depends(get_links)]
+
+# Body key of each server action → the service layer's action name.
+ACTIONS = {
+    "os-stop": "stop",
+    "os-start": "start",
+    "reboot": "reboot",
+    "pause": "pause",
+    "unpause": "unpause",
+    "suspend": "suspend",
+    "resume": "resume",
+}
+REBOOT_TYPES = frozenset({"SOFT", "HARD"})
+
+# The documented shapes (OpenAPI only: bodies are parsed by the functions below).
+_REF = {"oneOf": [{"type": "string", "minLength": 1}, {"type": "integer"}]}
+_COUNT = {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": "^[0-9]+$"}]}
+CREATE_SCHEMA = {
+    "type": "object",
+    "required": ["server"],
+    "properties": {
+        "server": {
+            "type": "object",
+            "required": ["name", "flavorRef"],
+            "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 255},
+                "flavorRef": _REF,
+                "imageRef": {"type": "string"},
+                "min_count": _COUNT,
+                "max_count": _COUNT,
+                "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+                "return_reservation_id": {"type": "boolean"},
+            },
+        }
+    },
+}
+ACTION_SCHEMA = {
+    "type": "object",
+    "minProperties": 1,
+    "maxProperties": 1,
+    "properties": {
+        **{key: {"type": "null"} for key in ACTIONS if key != "reboot"},
+        "reboot": {
+            "type": "object",
+            "required": ["type"],
+            "properties": {"type": {"type": "string", "enum": sorted(REBOOT_TYPES)}},
+        },
+    },
+    "additionalProperties": False,
+}
+_LIST_PARAMETERS = [
+    {"name": name, "in": "query", "required": False, "schema": schema}
+    for name, schema in (
+        ("name", {"type": "string"}),
+        ("status", {"type": "string"}),
+        ("host", {"type": "string"}),
+        ("limit", {"type": "integer", "minimum": 0}),
+        ("marker", {"type": "string"}),
+        ("changes-since", {"type": "string", "format": "date-time"}),
+        ("all_tenants", {"type": "string"}),
+    )
+]
+LIST_DOC: dict[str, Any] = {"parameters": _LIST_PARAMETERS}
+
+
+def json_body_doc(schema: dict[str, Any]) -> dict[str, Any]:
+    """`openapi_extra` documenting a JSON request body parsed by hand."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": schema}},
+        }
+    }
+
+
+def create_request(body: Any) -> tuple[compute_pb2.CreateServersRequest, bool]:
+    """The CreateServersRequest a Nova `POST /servers` body asks for, and whether the
+    client wants the reservation id instead of the server."""
+    server = parsing.require_object(body, "server")
+    request = compute_pb2.CreateServersRequest(
+        name=parsing.string(server, "name", required=True),
+        flavor_ref=parsing.reference(server, "flavorRef", required=True),
+        image_ref=parsing.reference(server, "imageRef"),
+        min_count=parsing.integer(server, "min_count", minimum=1, default=1),
+        max_count=parsing.integer(server, "max_count", minimum=1, default=0),
+        metadata=parsing.string_map(server, "metadata"),
+    )
+    if not request.max_count:
+        request.max_count = request.min_count
+    if request.max_count < request.min_count:
+        raise BadRequest(
+            f"min_count ({request.min_count}) must be less than or equal to "
+            f"max_count ({request.max_count})."
+        )
+    wants_reservation = parsing.boolean(server, "return_reservation_id", default=False)
+    return request, wants_reservation
+
+
+def list_request(request: Request) -> compute_pb2.ListServersRequest:
+    """The ListServersRequest for a `GET /servers` query string."""
+    params = request.query_params
+    message = compute_pb2.ListServersRequest(
+        name=params.get("name", ""),
+        host=params.get("host", ""),
+        marker=params.get("marker", ""),
+        all_projects=parsing.query_flag(request, "all_tenants"),
+    )
+    statuses = params.getlist("status")
+    if len(statuses) > 1:
+        raise BadRequest("Only one status filter is supported per request.")
+    if statuses:
+        status = statuses[0].strip().upper()
+        if status not in KNOWN_STATUSES:
+            known = ", ".join(sorted(KNOWN_STATUSES))
+            raise BadRequest(f"Invalid status value {statuses[0]!r}: expected one of {known}.")
+        message.status = status
+    limit = parsing.query_int(request, "limit")
+    if limit is not None:
+        message.limit = limit
+    changes_since = params.get("changes-since")
+    if changes_since is not None:
+        message.changes_since.CopyFrom(parsing.parse_timestamp("changes-since", changes_since))
+    return message
+
+
+def action_request(body: Any) -> tuple[str, str]:
+    """(action, reboot type) for a `POST /servers/{id}/action` body with exactly one key."""
+    if not isinstance(body, dict) or not body:
+        raise BadRequest("Malformed request body: expected a JSON object with one action key.")
+    if len(body) != 1:
+        raise BadRequest(
+            f"Malformed request body: too many body keys ({', '.join(sorted(body))}); "
+            "send one action per request."
+        )
+    ((key, value),) = body.items()
+    if key not in ACTIONS:
+        raise BadRequest(f"There is no such action: {key}")
+    reboot_type = ""
+    if key == "reboot":
+        if not isinstance(value, dict):
+            raise parsing.invalid("reboot", value, f"{value!r} is not of type 'object'")
+        if "type" not in value:
+            raise BadRequest("'type' is a required property")
+        raw = value["type"]
+        if not isinstance(raw, str) or raw.upper() not in REBOOT_TYPES:
+            raise parsing.invalid("type", raw, f"{raw!r} is not one of ['SOFT', 'HARD']")
+        reboot_type = raw.upper()
+    return ACTIONS[key], reboot_type
+
+
+@router.post("/servers", status_code=202, openapi_extra=json_body_doc(CREATE_SCHEMA))
+async def create_servers(request: Request, api: Api, ctx: Ctx, links: LinksDep) -> Response:
+    message, wants_reservation = create_request(await parsing.json_body(request))
+    created = await api.create_servers(ctx, message)
+    if wants_reservation:
+        return JSONResponse({"reservation_id": created.reservation_id}, status_code=202)
+    if not created.servers:
+        raise ApiError(500, "The service layer created no server.")
+    first = created.servers[0]
+    body = {"server": views.server_created(first, links)}
+    location = links.resource("servers", first.id)[0]["href"]
+    return JSONResponse(body, status_code=202, headers={"Location": location})
+
+
+async def _list(
+    request: Request, api: ComputeApiLike, ctx: RequestContext
+) -> compute_pb2.ListServersResponse:
+    return await api.list_servers(ctx, list_request(request))
+
+
+def _page_links(
+    request: Request, links: views.Links, collection: str, next_marker: str
+) -> dict[str, Any]:
+    if not next_marker:
+        return {}
+    params = list(request.query_params.multi_items())
+    return {"servers_links": links.next_page(collection, params, next_marker)}
+
+
+@router.get("/servers", openapi_extra=LIST_DOC)
+async def list_servers(request: Request, api: Api, ctx: Ctx, links: LinksDep) -> dict[str, Any]:
+    page = await _list(request, api, ctx)
+    return {
+        "servers": [views.server_summary(s, links) for s in page.servers],
+        **_page_links(request, links, "servers", page.next_marker),
+    }
+
+
+@router.get("/servers/detail", openapi_extra=LIST_DOC)
+async def list_servers_detail(
+    request: Request, api: Api, ctx: Ctx, links: LinksDep
+) -> dict[str, Any]:
+    page = await _list(request, api, ctx)
+    return {
+        "servers": [views.server_detail(s, links, is_admin=ctx.is_admin) for s in page.servers],
+        **_page_links(request, links, "servers/detail", page.next_marker),
+    }
+
+
+@router.get("/servers/{server_id}")
+async def show_server(server_id: str, api: Api, ctx: Ctx, links: LinksDep) -> dict[str, Any]:
+    instance = await api.get_server(ctx, server_id)
+    return {"server": views.server_detail(instance, links, is_admin=ctx.is_admin)}
+
+
+@router.delete("/servers/{server_id}", status_code=204)
+async def delete_server(server_id: str, api: Api, ctx: Ctx) -> Response:
+    await api.delete_server(ctx, server_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/servers/{server_id}/action", status_code=202, openapi_extra=json_body_doc(ACTION_SCHEMA)
+)
+async def server_action(server_id: str, request: Request, api: Api, ctx: Ctx) -> Response:
+    action, reboot_type = action_request(await parsing.json_body(request))
+    await api.server_action(ctx, server_id, action, reboot_type)
+    return Response(status_code=202)
+
+
+@router.get("/servers/{server_id}/os-instance-actions")
+async def list_instance_actions(server_id: str, api: Api, ctx: Ctx) -> dict[str, Any]:
+    actions = await api.list_instance_actions(ctx, server_id)
+    return {"instanceActions": views.instance_actions(actions)}
+
+
+@router.get("/servers/{server_id}/os-instance-actions/{request_id}")
+async def show_instance_action(
+    server_id: str, request_id: str, api: Api, ctx: Ctx
+) -> dict[str, Any]:
+    actions = await api.list_instance_actions(ctx, server_id)
+    for action in actions:
+        if action.request_id == request_id:
+            return {"instanceAction": {**views.instance_action(action), "events": []}}
+    raise ApiError(404, f"Action {request_id} could not be found.")

@@ -1,0 +1,118 @@
+"""A recording stand-in for the service layer the gateway calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from services.runtime.context import RequestContext
+from stratus.v1 import compute_pb2, types_pb2
+
+SERVER_ID = "9a1f3c2e-5b7d-4e0a-8c6f-1d2e3f4a5b6c"
+
+
+def make_instance(**fields: Any) -> types_pb2.Instance:
+    defaults: dict[str, Any] = dict(
+        id=SERVER_ID,
+        name="web-1",
+        project_id="demo",
+        user_id="alice",
+        flavor=types_pb2.Flavor(id="1"),
+        image_id="img-1",
+        vm_state=types_pb2.VM_STATE_ACTIVE,
+        power_state=types_pb2.POWER_STATE_RUNNING,
+        host="node-1",
+    )
+    instance = types_pb2.Instance(**{**defaults, **fields})
+    if "created_at" not in fields:
+        instance.created_at.FromSeconds(1_700_000_000)  # 2023-11-14T22:13:20Z
+    return instance
+
+
+class FakeComputeApi:
+    """Answers with canned messages and records every call as (method, ctx, args)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, RequestContext, tuple[Any, ...]]] = []
+        self.servers: list[types_pb2.Instance] = [make_instance()]
+        self.next_marker = ""
+        self.actions: list[types_pb2.InstanceAction] = []
+        self.flavors: list[types_pb2.Flavor] = []
+        self.images: list[types_pb2.Image] = []
+        self.hosts: list[compute_pb2.HostView] = []
+        self.services: list[compute_pb2.ServiceView] = []
+        self.error: BaseException | None = None
+
+    def _record(self, method: str, ctx: RequestContext, *args: Any) -> None:
+        self.calls.append((method, ctx, args))
+        if self.error is not None:
+            raise self.error
+
+    def last(self, method: str) -> tuple[Any, ...]:
+        """The arguments (after the context) of the latest call to `method`."""
+        for name, _ctx, args in reversed(self.calls):
+            if name == method:
+                return args
+        raise AssertionError(f"{method} was not called; calls: {[c[0] for c in self.calls]}")
+
+    async def create_servers(
+        self, ctx: RequestContext, req: compute_pb2.CreateServersRequest
+    ) -> compute_pb2.CreateServersResponse:
+        self._record("create_servers", ctx, req)
+        return compute_pb2.CreateServersResponse(reservation_id="r-abc", servers=self.servers)
+
+    async def get_server(self, ctx: RequestContext, server_id: str) -> types_pb2.Instance:
+        self._record("get_server", ctx, server_id)
+        return self.servers[0]
+
+    async def list_servers(
+        self, ctx: RequestContext, req: compute_pb2.ListServersRequest
+    ) -> compute_pb2.ListServersResponse:
+        self._record("list_servers", ctx, req)
+        return compute_pb2.ListServersResponse(servers=self.servers, next_marker=self.next_marker)
+
+    async def delete_server(self, ctx: RequestContext, server_id: str) -> None:
+        self._record("delete_server", ctx, server_id)
+
+    async def server_action(
+        self, ctx: RequestContext, server_id: str, action: str, reboot_type: str = ""
+    ) -> None:
+        self._record("server_action", ctx, server_id, action, reboot_type)
+
+    async def list_instance_actions(
+        self, ctx: RequestContext, server_id: str
+    ) -> list[types_pb2.InstanceAction]:
+        self._record("list_instance_actions", ctx, server_id)
+        return self.actions
+
+    async def list_flavors(self, ctx: RequestContext) -> list[types_pb2.Flavor]:
+        self._record("list_flavors", ctx)
+        return self.flavors
+
+    async def get_flavor(self, ctx: RequestContext, flavor_ref: str) -> types_pb2.Flavor:
+        self._record("get_flavor", ctx, flavor_ref)
+        return self.flavors[0]
+
+    async def create_flavor(
+        self, ctx: RequestContext, flavor: types_pb2.Flavor
+    ) -> types_pb2.Flavor:
+        self._record("create_flavor", ctx, flavor)
+        created = types_pb2.Flavor()
+        created.CopyFrom(flavor)
+        created.id = created.id or "generated-id"
+        return created
+
+    async def list_images(self, ctx: RequestContext, name: str = "") -> list[types_pb2.Image]:
+        self._record("list_images", ctx, name)
+        return self.images
+
+    async def get_image(self, ctx: RequestContext, image_id: str) -> types_pb2.Image:
+        self._record("get_image", ctx, image_id)
+        return self.images[0]
+
+    async def list_hosts(self, ctx: RequestContext) -> list[compute_pb2.HostView]:
+        self._record("list_hosts", ctx)
+        return self.hosts
+
+    async def list_services(self, ctx: RequestContext) -> list[compute_pb2.ServiceView]:
+        self._record("list_services", ctx)
+        return self.services
