@@ -1,0 +1,399 @@
+"""The agent's end of the stream to the conductor (Nova's compute.<host> queue, as gRPC).
+
+The agent dials the conductor and holds one bidirectional `AgentChannel.Connect` stream,
+authenticated by the `x-stratus-agent-token` metadata. On every (re)connect it sends:
+
+1. `Hello`: the agent id and every host it serves, with capacity;
+2. one `Resync` per host: every domain and its power state (the conductor reconciles);
+3. then, while the stream lasts: a `CommandResult` per command, a `PowerStateEvent` per
+   libvirt lifecycle change, and per host a `CapacityReport` every
+   `Welcome.capacity_interval_seconds` and right after anything changed on it.
+
+Commands run concurrently, one task each; commands for the same instance run one after
+another in arrival order (a lock per instance). Each command's request id is bound to the
+request context and so to every log line it causes.
+
+When the stream breaks (a conductor restarts, the network fails) the agent dials again
+with exponential backoff capped at `reconnect_max_seconds` and starts over with Hello and
+Resync. Power events queued while disconnected are dropped at reconnect: the Resync that
+follows carries the newer truth. Results of commands that finish while disconnected are
+sent after the Resync of the next stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+
+import grpc
+import structlog
+
+from services.agent import metrics, power_state
+from services.agent.driver import ComputeDriver, DriverError
+from services.agent.power_state import PowerState
+from services.runtime import context, grpc_client
+from stratus.v1 import agent_pb2, agent_pb2_grpc, types_pb2
+
+log = structlog.get_logger(__name__)
+
+TOKEN_METADATA_KEY = "x-stratus-agent-token"
+# Until a Welcome says otherwise.
+DEFAULT_CAPACITY_INTERVAL_SECONDS = 10.0
+INITIAL_BACKOFF_SECONDS = 0.1
+# How long a closing stream may take to end after the agent half-closes it.
+CLOSE_GRACE_SECONDS = 2.0
+
+Op = agent_pb2.Command
+Operation = Callable[[ComputeDriver, agent_pb2.Command], Awaitable["PowerState | None"]]
+
+
+def _spawn_spec(command: agent_pb2.Command) -> agent_pb2.SpawnSpec:
+    spec = agent_pb2.SpawnSpec()
+    spec.CopyFrom(command.spawn)
+    if not spec.instance_id:
+        spec.instance_id = command.instance_id
+    return spec
+
+
+# Command op -> the driver call that carries it out.
+OPERATIONS: dict[int, Operation] = {
+    Op.OP_SPAWN: lambda d, c: d.spawn(_spawn_spec(c)),
+    Op.OP_DESTROY: lambda d, c: d.destroy(c.instance_id),
+    Op.OP_STOP: lambda d, c: d.power_off(c.instance_id),
+    Op.OP_START: lambda d, c: d.power_on(c.instance_id),
+    Op.OP_REBOOT_SOFT: lambda d, c: d.reboot(c.instance_id, hard=False),
+    Op.OP_REBOOT_HARD: lambda d, c: d.reboot(c.instance_id, hard=True),
+    Op.OP_PAUSE: lambda d, c: d.pause(c.instance_id),
+    Op.OP_UNPAUSE: lambda d, c: d.unpause(c.instance_id),
+    Op.OP_SUSPEND: lambda d, c: d.suspend(c.instance_id),
+    Op.OP_RESUME: lambda d, c: d.resume(c.instance_id),
+}
+
+
+def op_name(op: int) -> str:
+    """A command op as a metric label: OP_REBOOT_SOFT -> reboot_soft."""
+    if op not in OPERATIONS:
+        return "unknown"
+    return str(agent_pb2.Command.Op.Name(op)).removeprefix("OP_").lower()
+
+
+class InstanceLocks:
+    """One lock per instance id, kept only while someone holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+async def _requests(
+    outbox: asyncio.Queue[agent_pb2.AgentMessage | None],
+) -> AsyncIterator[agent_pb2.AgentMessage]:
+    """The request side of the stream; None in the outbox half-closes it."""
+    while True:
+        message = await outbox.get()
+        if message is None:
+            return
+        yield message
+
+
+class ConductorChannel:
+    """Holds the stream to the conductor for a set of hosts until stopped."""
+
+    def __init__(
+        self,
+        drivers: Iterable[ComputeDriver],
+        events: asyncio.Queue[agent_pb2.PowerStateEvent],
+        *,
+        agent_id: str,
+        endpoints: str,
+        token: str,
+        reconnect_max_seconds: float = 5.0,
+        command_drain_seconds: float = 30.0,
+    ) -> None:
+        self._drivers = {driver.host: driver for driver in drivers}
+        self._events = events
+        self._agent_id = agent_id
+        self._endpoints = [e.strip() for e in endpoints.split(",") if e.strip()]
+        if not self._endpoints:
+            raise ValueError("no conductor endpoints configured")
+        self._token = token
+        self._reconnect_max_seconds = reconnect_max_seconds
+        self._command_drain_seconds = command_drain_seconds
+        self._locks = InstanceLocks()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._outbox: asyncio.Queue[agent_pb2.AgentMessage | None] | None = None
+        self._pending_results: list[agent_pb2.AgentMessage] = []
+        self._capacity_interval = DEFAULT_CAPACITY_INTERVAL_SECONDS
+        self._capacity_wakeup = asyncio.Event()
+        self._dirty_hosts: set[str] = set()
+        self._welcomed = False
+        self._stopping = False
+        self._session_ended = asyncio.Event()
+        # Set while a stream is open and welcomed; for callers that wait for the link.
+        self.connected = asyncio.Event()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Connect, serve and reconnect until `stop` is set; then shut down gracefully.
+
+        On stop: new commands are refused, running ones get `command_drain_seconds` to
+        finish and send their results, then the stream is half-closed.
+        """
+        connector = asyncio.create_task(self._connect_forever(), name="agent-channel")
+        stopped = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({connector, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            self._stopping = True
+            await self._drain_commands()
+            await self._close_stream()
+            connector.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await connector
+
+    async def _connect_forever(self) -> None:
+        backoff = INITIAL_BACKOFF_SECONDS
+        while not self._stopping:
+            self._welcomed = False
+            metrics.CONNECTS.inc()
+            try:
+                await self._session()
+                log.warning("stream to conductor ended", endpoints=self._endpoints)
+            except grpc.aio.AioRpcError as error:
+                log.warning(
+                    "stream to conductor failed",
+                    endpoints=self._endpoints,
+                    code=error.code().name,
+                    details=error.details(),
+                )
+            except Exception:
+                log.exception("stream to conductor failed", endpoints=self._endpoints)
+            if self._stopping:
+                return
+            if self._welcomed:
+                backoff = INITIAL_BACKOFF_SECONDS
+            delay = backoff * (1 + random.random() / 5)
+            log.info("reconnecting to conductor", delay_seconds=round(delay, 3))
+            await asyncio.sleep(delay)
+            backoff = min(backoff * 2, self._reconnect_max_seconds)
+
+    async def _session(self) -> None:
+        """One stream, from Hello to its end."""
+        self._session_ended.clear()
+        outbox: asyncio.Queue[agent_pb2.AgentMessage | None] = asyncio.Queue()
+        for message in await self._snapshot():
+            outbox.put_nowait(message)
+        helpers: list[asyncio.Task[None]] = []
+        try:
+            async with grpc_client.channel(self._endpoints) as channel:
+                stub = agent_pb2_grpc.AgentChannelStub(channel)
+                call = stub.Connect(
+                    _requests(outbox), metadata=((TOKEN_METADATA_KEY, self._token),)
+                )
+                self._outbox = outbox
+                for result in self._pending_results:
+                    outbox.put_nowait(result)
+                self._pending_results.clear()
+                helpers = [
+                    asyncio.create_task(self._forward_events(outbox)),
+                    asyncio.create_task(self._report_capacity(outbox)),
+                ]
+                try:
+                    async for message in call:
+                        self._receive(message)
+                finally:
+                    call.cancel()
+        finally:
+            self._outbox = None
+            self.connected.clear()
+            metrics.CONNECTED.set(0)
+            for helper in helpers:
+                helper.cancel()
+            await asyncio.gather(*helpers, return_exceptions=True)
+            self._session_ended.set()
+
+    async def _close_stream(self) -> None:
+        outbox = self._outbox
+        if outbox is None:
+            return
+        outbox.put_nowait(None)
+        try:
+            await asyncio.wait_for(self._session_ended.wait(), CLOSE_GRACE_SECONDS)
+        except TimeoutError:
+            log.warning("conductor did not end the stream in time; closing it")
+
+    async def _drain_commands(self) -> None:
+        if not self._tasks:
+            return
+        log.info("waiting for running commands", commands=len(self._tasks))
+        _, pending = await asyncio.wait(set(self._tasks), timeout=self._command_drain_seconds)
+        if pending:
+            log.warning("commands still running at shutdown, abandoned", commands=len(pending))
+            for task in pending:
+                task.cancel()
+
+    # -- what flows up ---------------------------------------------------------------
+
+    async def _snapshot(self) -> list[agent_pb2.AgentMessage]:
+        """Hello and one Resync per host, as of now.
+
+        Events queued before this moment are dropped: the snapshot already shows their
+        outcome, and sending them after it would replay older states over newer ones.
+        """
+        dropped = 0
+        while not self._events.empty():
+            self._events.get_nowait()
+            dropped += 1
+        if dropped:
+            log.info("power events superseded by resync", dropped=dropped)
+        hosts = [await self._host(name) for name in self._drivers]
+        messages = [
+            agent_pb2.AgentMessage(hello=agent_pb2.Hello(agent_id=self._agent_id, hosts=hosts))
+        ]
+        for name, driver in self._drivers.items():
+            domains = await driver.list_domains()
+            messages.append(
+                agent_pb2.AgentMessage(resync=agent_pb2.Resync(host=name, domains=domains))
+            )
+        return messages
+
+    async def _host(self, name: str) -> types_pb2.Host:
+        host = await self._drivers[name].host_info()
+        host.agent_id = self._agent_id
+        return host
+
+    async def _forward_events(self, outbox: asyncio.Queue[agent_pb2.AgentMessage | None]) -> None:
+        while True:
+            event = await self._events.get()
+            outbox.put_nowait(agent_pb2.AgentMessage(power_event=event))
+            metrics.POWER_EVENTS.labels(event.event).inc()
+            self._mark_changed(event.host)
+
+    async def _report_capacity(self, outbox: asyncio.Queue[agent_pb2.AgentMessage | None]) -> None:
+        """Per host: a report every interval, and soon after a change on it."""
+        while True:
+            try:
+                await asyncio.wait_for(self._capacity_wakeup.wait(), self._capacity_interval)
+                hosts, self._dirty_hosts = self._dirty_hosts, set()
+            except TimeoutError:
+                hosts, self._dirty_hosts = set(self._drivers), set()
+            self._capacity_wakeup.clear()
+            for name in sorted(hosts):
+                report = agent_pb2.CapacityReport(host=await self._host(name))
+                outbox.put_nowait(agent_pb2.AgentMessage(capacity=report))
+
+    def _mark_changed(self, host: str) -> None:
+        if host in self._drivers:
+            self._dirty_hosts.add(host)
+            self._capacity_wakeup.set()
+
+    def _send(self, message: agent_pb2.AgentMessage) -> None:
+        """A result goes out now, or after the next Resync if no stream is open."""
+        if self._outbox is not None:
+            self._outbox.put_nowait(message)
+        else:
+            self._pending_results.append(message)
+
+    # -- what flows down -------------------------------------------------------------
+
+    def _receive(self, message: agent_pb2.ConductorMessage) -> None:
+        kind = message.WhichOneof("body")
+        if kind == "welcome":
+            welcome = message.welcome
+            if welcome.capacity_interval_seconds > 0:
+                self._capacity_interval = float(welcome.capacity_interval_seconds)
+            self._capacity_wakeup.set()  # re-arm the capacity timer with the new interval
+            self._welcomed = True
+            self.connected.set()
+            metrics.CONNECTED.set(1)
+            log.info(
+                "connected to conductor",
+                conductor_id=welcome.conductor_id,
+                capacity_interval_seconds=self._capacity_interval,
+            )
+        elif kind == "command":
+            self._accept(message.command)
+
+    def _accept(self, command: agent_pb2.Command) -> None:
+        if self._stopping:
+            metrics.COMMANDS.labels(op_name(command.op), "rejected").inc()
+            self._send(
+                agent_pb2.AgentMessage(
+                    result=agent_pb2.CommandResult(
+                        command_id=command.command_id, ok=False, error="agent is shutting down"
+                    )
+                )
+            )
+            return
+        # Tasks start in arrival order and take the instance lock before their first
+        # await, so commands for one instance run in the order they came.
+        task = asyncio.create_task(self._execute(command))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _execute(self, command: agent_pb2.Command) -> None:
+        op = op_name(command.op)
+        instance_id = command.instance_id or command.spawn.instance_id
+        ctx = context.RequestContext(request_id=command.request_id or context.new_request_id())
+        started = time.perf_counter()
+        result = agent_pb2.CommandResult(command_id=command.command_id)
+        with (
+            context.bound(ctx),
+            structlog.contextvars.bound_contextvars(
+                command_id=command.command_id, op=op, host=command.host, instance_id=instance_id
+            ),
+        ):
+            driver = self._drivers.get(command.host)
+            try:
+                if driver is None:
+                    raise DriverError(f"host {command.host!r} is not served by this agent")
+                operation = OPERATIONS.get(command.op)
+                if operation is None:
+                    raise DriverError(f"unsupported command op {command.op}")
+                async with self._locks.hold(instance_id):
+                    log.info("command started")
+                    state = await operation(driver, command)
+                result.ok = True
+                result.power_state = state if state is not None else power_state.NOSTATE
+            except DriverError as error:
+                result.error = error.message
+            except Exception as error:
+                log.exception("command crashed")
+                result.error = f"internal error: {error}"
+            if not result.ok and driver is not None:
+                with contextlib.suppress(Exception):
+                    result.power_state = await driver.power_state(instance_id)
+            seconds = time.perf_counter() - started
+            outcome = "ok" if result.ok else "error"
+            metrics.COMMANDS.labels(op, outcome).inc()
+            metrics.COMMAND_SECONDS.labels(op).observe(seconds)
+            log.info(
+                "command finished",
+                ok=result.ok,
+                error=result.error or None,
+                power_state=result.power_state,
+                seconds=round(seconds, 4),
+            )
+        self._send(agent_pb2.AgentMessage(result=result))
+        self._mark_changed(command.host)

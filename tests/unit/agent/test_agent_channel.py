@@ -1,0 +1,259 @@
+"""The agent's stream to a real grpc.aio AgentChannel server started on a loopback port.
+
+The fake conductor records every message the agent sends and lets a test push commands
+down the stream: the same wire, the same generated code, no mocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+import structlog
+from agent_helpers import open_host, spawn_spec
+
+from services.agent.channel import TOKEN_METADATA_KEY, ConductorChannel
+from services.agent.libvirt_driver import LibvirtDriver
+from stratus.v1 import agent_pb2, agent_pb2_grpc, types_pb2
+
+pytestmark = pytest.mark.asyncio(loop_scope="session")
+
+TOKEN = "test-token"
+WAIT_SECONDS = 10.0
+RUNNING = types_pb2.POWER_STATE_RUNNING
+PAUSED = types_pb2.POWER_STATE_PAUSED
+SHUTDOWN = types_pb2.POWER_STATE_SHUTDOWN
+
+Op = agent_pb2.Command
+
+
+class FakeConductor(agent_pb2_grpc.AgentChannelServicer):
+    """Welcomes every stream, records what comes up, sends what a test queues."""
+
+    def __init__(self) -> None:
+        self.received: asyncio.Queue[agent_pb2.AgentMessage] = asyncio.Queue()
+        self.tokens: list[str | None] = []
+        self.streams = 0
+        self._outgoing: asyncio.Queue[agent_pb2.ConductorMessage | None] = asyncio.Queue()
+
+    def send(self, command: agent_pb2.Command) -> None:
+        self._outgoing.put_nowait(agent_pb2.ConductorMessage(command=command))
+
+    async def Connect(
+        self,
+        request_iterator: AsyncIterator[agent_pb2.AgentMessage],
+        context: grpc.aio.ServicerContext,
+    ) -> AsyncIterator[agent_pb2.ConductorMessage]:
+        metadata = dict(context.invocation_metadata() or ())
+        self.tokens.append(metadata.get(TOKEN_METADATA_KEY))  # type: ignore[arg-type]
+        self.streams += 1
+        outgoing: asyncio.Queue[agent_pb2.ConductorMessage | None] = asyncio.Queue()
+        self._outgoing = outgoing
+
+        async def read() -> None:
+            async for message in request_iterator:
+                self.received.put_nowait(message)
+                if message.WhichOneof("body") == "hello":
+                    welcome = agent_pb2.Welcome(conductor_id="c-1", capacity_interval_seconds=1)
+                    outgoing.put_nowait(agent_pb2.ConductorMessage(welcome=welcome))
+            outgoing.put_nowait(None)
+
+        reader = asyncio.create_task(read())
+        try:
+            while (message := await outgoing.get()) is not None:
+                yield message
+        finally:
+            reader.cancel()
+
+    async def expect(self, kind: str, match: Callable[[Any], bool] = lambda body: True) -> Any:
+        """The next message of `kind` whose body matches, skipping others."""
+
+        async def wait() -> Any:
+            while True:
+                message = await self.received.get()
+                if message.WhichOneof("body") == kind:
+                    body = getattr(message, kind)
+                    if match(body):
+                        return body
+
+        return await asyncio.wait_for(wait(), WAIT_SECONDS)
+
+
+async def start_server(conductor: FakeConductor, port: int = 0) -> tuple[grpc.aio.Server, int]:
+    server = grpc.aio.server()
+    agent_pb2_grpc.add_AgentChannelServicer_to_server(conductor, server)
+    bound = server.add_insecure_port(f"127.0.0.1:{port}")
+    await server.start()
+    return server, bound
+
+
+@contextlib.asynccontextmanager
+async def running_agent(
+    drivers: list[LibvirtDriver],
+    events: asyncio.Queue[agent_pb2.PowerStateEvent],
+    port: int,
+) -> AsyncIterator[ConductorChannel]:
+    channel = ConductorChannel(
+        drivers,
+        events,
+        agent_id="agent-1",
+        endpoints=f"127.0.0.1:{port}",
+        token=TOKEN,
+        reconnect_max_seconds=0.5,
+        command_drain_seconds=5,
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(channel.run(stop))
+    try:
+        yield channel
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, WAIT_SECONDS)
+
+
+@contextlib.asynccontextmanager
+async def two_hosts(
+    tmp_path: Path,
+) -> AsyncIterator[tuple[list[LibvirtDriver], asyncio.Queue[agent_pb2.PowerStateEvent]]]:
+    events: asyncio.Queue[agent_pb2.PowerStateEvent] = asyncio.Queue()
+    drivers = [open_host(tmp_path, name, events) for name in ("host-1", "host-2")]
+    try:
+        yield drivers, events
+    finally:
+        for driver in drivers:
+            await driver.close()
+
+
+def command(op: int, instance_id: str, host: str = "host-1", **fields: object) -> Op:
+    return agent_pb2.Command(
+        command_id=str(uuid.uuid4()),
+        host=host,
+        op=op,  # type: ignore[arg-type]
+        instance_id=instance_id,
+        request_id=f"req-{uuid.uuid4()}",
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+async def test_hello_resync_command_event_and_reconnect(tmp_path: Path) -> None:
+    conductor = FakeConductor()
+    server, port = await start_server(conductor)
+    async with two_hosts(tmp_path) as (drivers, events), running_agent(drivers, events, port):
+        # Who the agent is, then every host's domains.
+        hello = await conductor.expect("hello")
+        assert hello.agent_id == "agent-1"
+        assert [h.name for h in hello.hosts] == ["host-1", "host-2"]
+        assert all(h.vcpus == 16 and h.agent_id == "agent-1" for h in hello.hosts)
+        assert (await conductor.expect("resync")).host == "host-1"
+        assert (await conductor.expect("resync")).host == "host-2"
+        assert conductor.tokens == [TOKEN]
+
+        # A command runs and its result comes back with the power state.
+        spec = spawn_spec(vcpus=3)
+        spawn = command(Op.OP_SPAWN, spec.instance_id, spawn=spec)
+        conductor.send(spawn)
+        result = await conductor.expect("result", lambda r: r.command_id == spawn.command_id)
+        assert (result.ok, result.error, result.power_state) == (True, "", RUNNING)
+
+        # libvirt's lifecycle event is forwarded, and the capacity follows the change.
+        event = await conductor.expect(
+            "power_event", lambda e: e.instance_id == spec.instance_id and e.event == "STARTED"
+        )
+        assert (event.host, event.power_state) == ("host-1", RUNNING)
+        report = await conductor.expect(
+            "capacity", lambda c: c.host.name == "host-1" and c.host.vcpus_used == 3
+        )
+        assert report.host.running_vms == 1
+
+        # The conductor goes away and comes back on the same port: the agent reconnects
+        # and tells it again what it has.
+        await server.stop(grace=None)
+        server, _ = await start_server(conductor, port)
+        hello = await conductor.expect("hello")
+        assert [h.vcpus_used for h in hello.hosts] == [3, 0]
+        resync = await conductor.expect("resync", lambda r: r.host == "host-1")
+        assert [(d.instance_id, d.power_state) for d in resync.domains] == [
+            (spec.instance_id, RUNNING)
+        ]
+        assert conductor.streams == 2
+
+        # And commands flow again on the new stream.
+        stop = command(Op.OP_STOP, spec.instance_id)
+        conductor.send(stop)
+        result = await conductor.expect("result", lambda r: r.command_id == stop.command_id)
+        assert (result.ok, result.power_state) == (True, SHUTDOWN)
+    await server.stop(grace=None)
+
+
+async def test_commands_for_one_instance_run_in_arrival_order(tmp_path: Path) -> None:
+    conductor = FakeConductor()
+    server, port = await start_server(conductor)
+    async with two_hosts(tmp_path) as (drivers, events), running_agent(drivers, events, port):
+        await conductor.expect("hello")
+        spec = spawn_spec()
+        sequence = [
+            command(Op.OP_SPAWN, spec.instance_id, spawn=spec),
+            command(Op.OP_PAUSE, spec.instance_id),
+            command(Op.OP_UNPAUSE, spec.instance_id),
+            command(Op.OP_STOP, spec.instance_id),
+            command(Op.OP_DESTROY, spec.instance_id),
+        ]
+        for each in sequence:
+            conductor.send(each)
+        results = [await conductor.expect("result") for _ in sequence]
+        assert [r.command_id for r in results] == [c.command_id for c in sequence]
+        assert [r.ok for r in results] == [True] * 5
+        assert [r.power_state for r in results] == [
+            RUNNING,
+            PAUSED,
+            RUNNING,
+            SHUTDOWN,
+            types_pb2.POWER_STATE_NOSTATE,
+        ]
+    await server.stop(grace=None)
+
+
+async def test_a_failed_command_reports_the_error(tmp_path: Path) -> None:
+    conductor = FakeConductor()
+    server, port = await start_server(conductor)
+    async with two_hosts(tmp_path) as (drivers, events), running_agent(drivers, events, port):
+        await conductor.expect("hello")
+        missing = command(Op.OP_START, str(uuid.uuid4()))
+        conductor.send(missing)
+        result = await conductor.expect("result")
+        assert (result.command_id, result.ok) == (missing.command_id, False)
+        assert "no domain" in result.error
+
+        elsewhere = command(Op.OP_START, str(uuid.uuid4()), host="host-9")
+        conductor.send(elsewhere)
+        result = await conductor.expect("result")
+        assert not result.ok and "not served by this agent" in result.error
+    await server.stop(grace=None)
+
+
+async def test_every_log_line_of_a_command_carries_its_request_id(tmp_path: Path) -> None:
+    conductor = FakeConductor()
+    server, port = await start_server(conductor)
+    async with two_hosts(tmp_path) as (drivers, events), running_agent(drivers, events, port):
+        await conductor.expect("hello")
+        spec = spawn_spec()
+        spawn = command(Op.OP_SPAWN, spec.instance_id, spawn=spec)
+        with structlog.testing.capture_logs(
+            processors=[structlog.contextvars.merge_contextvars]
+        ) as logs:
+            conductor.send(spawn)
+            await conductor.expect("result")
+        lines = [line for line in logs if line.get("command_id") == spawn.command_id]
+        assert {line["event"] for line in lines} >= {
+            "command started",
+            "spawned",
+            "command finished",
+        }
+        assert {line["request_id"] for line in lines} == {spawn.request_id}
+    await server.stop(grace=None)
