@@ -363,32 +363,29 @@ class ComputeApi:
         if from_revision < 0:
             raise InvalidArgument("from_revision must not be negative.")
         everyone = all_projects and ctx.is_admin
-        known: set[str] = set()
+        # The last state of each server this stream showed: a deletion repeats it.
+        known: dict[str, t.Instance] = {}
         Event = compute_pb2.ServerEvent
         if from_revision == 0:
             found, from_revision = await self.store.instances.list()
             for v in sorted(found, key=lambda v: _sort_key(v.message)):
                 if everyone or v.message.project_id == ctx.project_id:
-                    known.add(v.id)
+                    known[v.id] = v.message
                     yield Event(type=Event.TYPE_EXISTING, server=v.message, revision=v.mod_revision)
         prefix = keys.INSTANCES
         try:
             async for change in self.store.etcd.watch(prefix, from_revision + 1):
                 instance_id = change.key[len(prefix) :]
                 if change.deleted:
-                    if instance_id in known:
-                        known.discard(instance_id)
-                        yield Event(
-                            type=Event.TYPE_DELETED,
-                            server=t.Instance(id=instance_id),
-                            revision=change.revision,
-                        )
+                    last = known.pop(instance_id, None)
+                    if last is not None:
+                        yield Event(type=Event.TYPE_DELETED, server=last, revision=change.revision)
                     continue
                 instance = t.Instance()
                 instance.ParseFromString(change.value)
                 if not (everyone or instance.project_id == ctx.project_id):
                     continue
-                known.add(instance_id)
+                known[instance_id] = instance
                 yield Event(type=Event.TYPE_CHANGED, server=instance, revision=change.revision)
         except CompactedError as exc:
             raise InvalidArgument(

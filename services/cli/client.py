@@ -9,11 +9,12 @@ an operator can find every log line and action record the command caused.
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import click
 import grpc
@@ -32,7 +33,8 @@ DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_WAIT_SECONDS = 300.0
 POLL_SECONDS = 2.0
 
-Stub = compute_pb2_grpc.ComputeStub
+# compute_pb2_grpc.ComputeStub; generated modules are not type-checked, so it is Any to mypy.
+Stub: TypeAlias = Any
 
 
 class CommandError(click.ClickException):
@@ -145,16 +147,14 @@ async def _with_stub(api: str, action: Callable[[Stub], Awaitable[T]]) -> T:
 
 def emit(table: Any, data: Any) -> None:
     """Print the table, or the JSON form when `--format json` was asked for."""
-    console = Console()
+    out = render.console()
     if settings().fmt == "json":
-        render.print_json(console, data)
+        render.print_json(out, data)
     else:
-        console.print(table)
+        out.print(table)
 
 
-def parse_meta(
-    ctx: click.Context, param: click.Parameter, values: Sequence[str]
-) -> dict[str, str]:
+def parse_meta(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> dict[str, str]:
     """`--meta k=v` repeated into a dict; anything else is a usage error naming the value."""
     metadata: dict[str, str] = {}
     for item in values:
@@ -177,6 +177,7 @@ class Waiter:
     target: int | None  # the vm_state that means success; None: the server must be gone
     request_id: str = ""
     needs_transition: bool = False  # reboot: the target is also the state it starts from
+    before: types_pb2.Instance | None = None  # the server as it was before the request
     instance: types_pb2.Instance | None = None
     gone: bool = False
     saw_task: bool = False
@@ -187,9 +188,16 @@ class Waiter:
     history: list[str] = field(default_factory=list)
 
     def observe(self, instance: types_pb2.Instance | None) -> None:
+        """Take a newer view of the server; a stale one (the watch's snapshot arriving after
+        a poll saw a later state) is ignored."""
+        if self.outcome:
+            return
         if instance is None:
             self.gone = True
         else:
+            seen = self.instance
+            if seen is not None and _updated(instance) < _updated(seen):
+                return
             self.instance = instance
             if instance.task_state != types_pb2.TASK_STATE_NONE:
                 self.saw_task = True
@@ -227,7 +235,12 @@ class Waiter:
             self.fail(self.action_message or "the action failed")
             return
         settled = i.vm_state == self.target and i.task_state == types_pb2.TASK_STATE_NONE
-        moved = not self.needs_transition or self.saw_task or self.action_result == "Success"
+        moved = (
+            not self.needs_transition
+            or self.saw_task
+            or self.action_result == "Success"
+            or (self.before is not None and _updated(i) > _updated(self.before))
+        )
         if settled and moved:
             self.outcome = "ok"
 
@@ -236,10 +249,14 @@ class Waiter:
         self.message = message
 
 
-async def _poll(stub: Stub, waiter: Waiter, timeout: float) -> None:
+def _updated(instance: types_pb2.Instance) -> tuple[int, int]:
+    return (instance.updated_at.seconds, instance.updated_at.nanos)
+
+
+async def _poll(stub: Stub, waiter: Waiter, call_timeout: float) -> None:
     try:
         instance = await stub.GetServer(
-            compute_pb2.GetServerRequest(id=waiter.server_id), timeout=timeout
+            compute_pb2.GetServerRequest(id=waiter.server_id), timeout=call_timeout
         )
     except grpc.aio.AioRpcError as error:
         if error.code() != grpc.StatusCode.NOT_FOUND:
@@ -251,7 +268,7 @@ async def _poll(stub: Stub, waiter: Waiter, timeout: float) -> None:
         return
     # Settled but not where it should be: the action log says whether the action failed.
     actions = await stub.ListInstanceActions(
-        compute_pb2.ListInstanceActionsRequest(id=waiter.server_id), timeout=timeout
+        compute_pb2.ListInstanceActionsRequest(id=waiter.server_id), timeout=call_timeout
     )
     for action in actions.actions:
         if action.request_id == waiter.request_id and action.result:
@@ -261,7 +278,12 @@ async def _poll(stub: Stub, waiter: Waiter, timeout: float) -> None:
 
 
 async def wait_for(
-    stub: Stub, waiters: Sequence[Waiter], *, timeout: float, call_timeout: float, show: bool
+    stub: Stub,
+    waiters: Sequence[Waiter],
+    *,
+    wait_seconds: float,
+    call_timeout: float,
+    show: bool,
 ) -> None:
     """Follow the servers through WatchServers (polling as a safety net) until each decides.
 
@@ -294,7 +316,12 @@ async def wait_for(
         transient=False,
     )
     tasks = {w.server_id: progress.add_task(w.label, total=1, state="waiting") for w in waiters}
-    deadline = time.monotonic() + timeout
+    overall = (
+        progress.add_task(f"{len(waiters)} servers", total=len(waiters), state="")
+        if len(waiters) > 1
+        else None
+    )
+    deadline = time.monotonic() + wait_seconds
     watcher = asyncio.create_task(watch())
     try:
         with progress:
@@ -313,12 +340,19 @@ async def wait_for(
                     progress.update(
                         tasks[waiter.server_id], state=state, completed=1 if waiter.outcome else 0
                     )
-                if all(w.outcome for w in waiters):
+                done = sum(1 for w in waiters if w.outcome)
+                if overall is not None:
+                    failed = sum(1 for w in waiters if w.outcome == "error")
+                    summary = f"{done}/{len(waiters)} done" + (
+                        f", {failed} failed" if failed else ""
+                    )
+                    progress.update(overall, completed=done, state=summary)
+                if done == len(waiters):
                     return
                 left = deadline - time.monotonic()
                 if left <= 0:
                     names = ", ".join(w.label for w in waiters if not w.outcome)
-                    raise CommandError(f"timed out after {timeout:g}s waiting for {names}")
+                    raise CommandError(f"timed out after {wait_seconds:g}s waiting for {names}")
                 changed.clear()
                 try:
                     await asyncio.wait_for(changed.wait(), min(left, 0.5))
@@ -378,7 +412,7 @@ def server_create(
     wait: bool,
     wait_timeout: float,
 ) -> None:
-    """Boot COUNT servers called NAME (Nova names them NAME-1, NAME-2, ... when COUNT > 1)."""
+    """Boot COUNT servers named NAME from a flavor and an image."""
     conf = settings()
 
     async def action(stub: Stub) -> list[types_pb2.Instance]:
@@ -395,13 +429,19 @@ def server_create(
         if not wait:
             return servers
         waiters = [
-            Waiter(s.id, s.name or s.id, types_pb2.VM_STATE_ACTIVE, instance=s) for s in servers
+            Waiter(
+                s.id,
+                s.name if len(servers) == 1 else f"{s.name} {s.id[:8]}",
+                types_pb2.VM_STATE_ACTIVE,
+                instance=s,
+            )
+            for s in servers
         ]
         try:
             await wait_for(
                 stub,
                 waiters,
-                timeout=wait_timeout,
+                wait_seconds=wait_timeout,
                 call_timeout=conf.timeout,
                 show=conf.fmt == "table",
             )
@@ -462,7 +502,8 @@ def server_show(server_id: str) -> None:
     conf = settings()
 
     async def action(stub: Stub) -> types_pb2.Instance:
-        return await stub.GetServer(compute_pb2.GetServerRequest(id=server_id), timeout=conf.timeout)
+        request = compute_pb2.GetServerRequest(id=server_id)
+        return await stub.GetServer(request, timeout=conf.timeout)
 
     instance = run(action)
     emit(render.server_detail(instance), render.to_dict(instance))
@@ -486,11 +527,17 @@ def _act_on_each(
     conf = settings()
     console = Console(stderr=True)
 
-    async def action(stub: Stub) -> list[str]:
+    async def action(stub: Stub) -> None:
         errors: list[str] = []
         waiters: list[Waiter] = []
         for server_id in ids:
+            before: types_pb2.Instance | None = None
             try:
+                if wait and needs_transition:
+                    # What it looked like before: any later update proves the action ran.
+                    before = await stub.GetServer(
+                        compute_pb2.GetServerRequest(id=server_id), timeout=conf.timeout
+                    )
                 request_id = await request_for(stub, server_id)
             except grpc.aio.AioRpcError as error:
                 if error.code() == grpc.StatusCode.UNAVAILABLE:
@@ -506,28 +553,30 @@ def _act_on_each(
                     target,
                     request_id=request_id,
                     needs_transition=needs_transition,
+                    before=before,
                 )
             )
         if wait and waiters:
             await wait_for(
                 stub,
                 waiters,
-                timeout=wait_timeout,
+                wait_seconds=wait_timeout,
                 call_timeout=conf.timeout,
                 show=conf.fmt == "table",
             )
             errors.extend(f"{w.label}: {w.message}" for w in waiters if w.outcome == "error")
         if conf.fmt == "json":
             render.print_json(
-                Console(),
-                [{"id": w.server_id, "request_id": w.request_id, "outcome": w.outcome}
-                 for w in waiters],
+                render.console(),
+                [
+                    {"id": w.server_id, "request_id": w.request_id, "outcome": w.outcome}
+                    for w in waiters
+                ],
             )
-        return errors
+        if errors:
+            raise CommandError("; ".join(errors))
 
-    errors = run(action)
-    if errors:
-        raise CommandError("; ".join(errors), context.current().request_id if False else None)
+    run(action)
 
 
 @server.command("delete")
@@ -559,7 +608,9 @@ _ACTIONS: dict[str, tuple[int, str]] = {
 }
 
 
-def _server_action(stub: Stub, action: str, reboot_type: str = "") -> Callable[..., Any]:
+def _server_action(action: str, reboot_type: str = "") -> Callable[[Stub, str], Awaitable[str]]:
+    """The request one server action sends, for `_act_on_each`."""
+
     async def request(stub: Stub, server_id: str) -> str:
         response = await stub.ServerAction(
             compute_pb2.ServerActionRequest(id=server_id, action=action, reboot_type=reboot_type),
@@ -568,6 +619,16 @@ def _server_action(stub: Stub, action: str, reboot_type: str = "") -> Callable[.
         return str(response.request_id)
 
     return request
+
+
+_DONE = {
+    "stop": "SHUTOFF",
+    "start": "ACTIVE",
+    "pause": "PAUSED",
+    "unpause": "ACTIVE",
+    "suspend": "SUSPENDED",
+    "resume": "ACTIVE",
+}
 
 
 def _make_action_command(action: str) -> None:
@@ -579,11 +640,10 @@ def _make_action_command(action: str) -> None:
     @wait_timeout_option
     @connection_options
     def command(ids: tuple[str, ...], wait: bool, wait_timeout: float) -> None:
-        request = _server_action(None, action)  # type: ignore[arg-type]
+        request = _server_action(action)
         _act_on_each(ids, request, target, wait=wait, wait_timeout=wait_timeout, verb=verb)
 
-    command.help = f"{action.capitalize()} servers; with --wait, until they are {verb[:-3]}ed."
-    command.help = f"{action.capitalize()} servers (Nova's {action} action)."
+    command.help = f"{action.capitalize()} servers; with --wait, until each is {_DONE[action]}."
 
 
 for _action in _ACTIONS:
@@ -598,7 +658,7 @@ for _action in _ACTIONS:
 @connection_options
 def server_reboot(ids: tuple[str, ...], hard: bool, wait: bool, wait_timeout: float) -> None:
     """Reboot servers: soft (ask the guest) unless --hard."""
-    request = _server_action(None, "reboot", "HARD" if hard else "SOFT")  # type: ignore[arg-type]
+    request = _server_action("reboot", "HARD" if hard else "SOFT")
     _act_on_each(
         ids,
         request,
@@ -630,9 +690,7 @@ def server_watch(from_revision: int, all_projects: bool) -> None:
         )
         async for event in stub.WatchServers(request):
             if fmt == "json":
-                click.echo(
-                    render.json.dumps(render.to_dict(event), sort_keys=True), color=False
-                )
+                click.echo(json.dumps(render.to_dict(event), sort_keys=True))
             else:
                 click.echo(render.event_line(event))
 
@@ -646,7 +704,8 @@ def server_watch(from_revision: int, all_projects: bool) -> None:
 @click.argument("server_id", metavar="ID")
 @connection_options
 def server_actions(server_id: str) -> None:
-    """The server's action log: what was asked, by whom, under which request id, and how it ended."""
+    """The server's action log: what was asked, by whom, under which request id, and how
+    it ended."""
     conf = settings()
 
     async def action(stub: Stub) -> list[types_pb2.InstanceAction]:

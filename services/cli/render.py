@@ -8,6 +8,7 @@ as in the .proto files) for scripts to consume.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,7 @@ from services.api.status import POWER_STATE_NAMES, TASK_STATE_NAMES, VM_STATE_NA
 from stratus.v1 import compute_pb2, types_pb2
 
 FORMATS = ("table", "json")
+PIPE_WIDTH = 250
 
 # Colours of Nova's statuses: what needs a look stands out in a long list.
 _STATUS_STYLES = {
@@ -88,11 +90,23 @@ def _mapping(values: Iterable[tuple[str, str]]) -> str:
     return ", ".join(f"{k}={v}" for k, v in sorted(values)) or "-"
 
 
+# Never folded: ids and times are copied and grepped whole; other columns give way instead.
+_WHOLE = frozenset({"ID", "Request ID", "Start", "Finish", "Started", "Host", "Field"})
+
+
 def _table(*columns: str, title: str | None = None) -> Table:
     table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column in _WHOLE)
     return table
+
+
+def console() -> Console:
+    """Stdout's console; when piped, wide enough that rows stay on one line for grep."""
+    out = Console()
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        out = Console(width=PIPE_WIDTH)
+    return out
 
 
 def servers_table(servers: Sequence[types_pb2.Instance]) -> Table:
@@ -214,7 +228,7 @@ def services_table(services: Sequence[compute_pb2.ServiceView]) -> Table:
             record.host,
             "[green]up[/]" if view.up else "[bold red]down[/]",
             record.grpc_endpoint or "-",
-            record.metrics_endpoint or "-",
+            record.metrics_endpoint if not record.metrics_endpoint.endswith(":0") else "-",
             timestamp(record.started_at),
             record.version or "-",
             record.id,
@@ -255,16 +269,21 @@ def event_line(event: compute_pb2.ServerEvent) -> str:
     when = timestamp(server.updated_at)
     if when == "-":
         when = datetime.now(tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    status = "DELETED" if event.type == compute_pb2.ServerEvent.TYPE_DELETED else None
+    deleted = event.type == compute_pb2.ServerEvent.TYPE_DELETED
+    states = (
+        f"{vm_state_name(server.vm_state)}/{task_state_name(server.task_state)}/"
+        f"{power_state_name(server.power_state)}"
+    )
+    if deleted and server.vm_state == types_pb2.VM_STATE_UNSPECIFIED:
+        states = "deleted/-/-"
     return " ".join(
         [
             when,
             f"{_EVENT_NAMES.get(event.type, 'event'):8}",
             server.id,
             f"{server.name or '-':16}",
-            f"{status or server_status(server):11}",
-            f"{vm_state_name(server.vm_state)}/{task_state_name(server.task_state)}/"
-            f"{power_state_name(server.power_state)}",
+            f"{'DELETED' if deleted else server_status(server):11}",
+            states,
             server.host or "-",
         ]
     )

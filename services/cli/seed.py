@@ -63,16 +63,20 @@ async def seed(stub: compute_pb2_grpc.ComputeStub, timeout_seconds: float = 10.0
     flavors = await stub.ListFlavors(compute_pb2.ListFlavorsRequest(), timeout=timeout_seconds)
     if not flavors.flavors:
         for flavor in default_flavors():
-            if await _create(stub.CreateFlavor(
-                compute_pb2.CreateFlavorRequest(flavor=flavor), timeout=timeout_seconds
-            )):
+            if await _create(
+                stub.CreateFlavor(
+                    compute_pb2.CreateFlavorRequest(flavor=flavor), timeout=timeout_seconds
+                )
+            ):
                 created.append(f"flavor {flavor.name}")
     images = await stub.ListImages(compute_pb2.ListImagesRequest(), timeout=timeout_seconds)
     if not images.images:
         for image in default_images():
-            if await _create(stub.CreateImage(
-                compute_pb2.CreateImageRequest(image=image), timeout=timeout_seconds
-            )):
+            if await _create(
+                stub.CreateImage(
+                    compute_pb2.CreateImageRequest(image=image), timeout=timeout_seconds
+                )
+            ):
                 created.append(f"image {image.name}")
     return created
 

@@ -73,6 +73,10 @@ class AgentHub:
         self.capacity_interval_seconds = capacity_interval_seconds
         self.sessions_by_host: dict[str, AgentSession] = {}
         self.on_report: ReportHandler | None = None
+        # A host's agent redials within moments after either side restarts: wait that long
+        # (the liveness lease's TTL) before calling the host unreachable.
+        self.reconnect_wait_seconds = float(lease_ttl_seconds)
+        self._connected = asyncio.Condition()
 
     def is_connected(self, host: str) -> bool:
         return host in self.sessions_by_host
@@ -88,7 +92,7 @@ class AgentHub:
         spawn: agent_pb2.SpawnSpec | None = None,
     ) -> agent_pb2.CommandResult:
         """Send one command to the host's agent and wait for its result."""
-        session = self.sessions_by_host.get(host)
+        session = await self._session_for(host)
         op_name = agent_pb2.Command.Op.Name(op)
         if session is None:
             COMMANDS.labels(op_name, "not_connected").inc()
@@ -116,6 +120,16 @@ class AgentHub:
             session.pending.pop(command.command_id, None)
         COMMANDS.labels(op_name, "ok" if result.ok else "error").inc()
         return result
+
+    async def _session_for(self, host: str) -> AgentSession | None:
+        if host in self.sessions_by_host:
+            return self.sessions_by_host[host]
+        try:
+            async with asyncio.timeout(self.reconnect_wait_seconds), self._connected:
+                await self._connected.wait_for(lambda: host in self.sessions_by_host)
+        except TimeoutError:
+            return None
+        return self.sessions_by_host[host]
 
     async def connect(
         self,
@@ -172,6 +186,8 @@ class AgentHub:
 
         keeper = LeaseKeeper(self.store.etcd, self.lease_ttl_seconds, write_alive)
         await keeper.start()
+        async with self._connected:
+            self._connected.notify_all()
         return keeper
 
     async def _unregister(self, session: AgentSession, keeper: LeaseKeeper) -> None:

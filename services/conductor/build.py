@@ -57,7 +57,7 @@ async def _set_states(
     return (await deps.store.instances.update(instance_id, apply)).message
 
 
-async def _fail(deps: Deps, instance_id: str, message: str, details: str) -> None:
+async def _fail(deps: Deps, instance_id: str, message: str, details: str, action_id: str) -> None:
     """ERROR with a fault, and give back everything the build took (claim, addresses)."""
     await claims.release(deps.store, instance_id)
     current = await deps.store.instances.get(instance_id)
@@ -82,13 +82,16 @@ async def _fail(deps: Deps, instance_id: str, message: str, details: str) -> Non
         )
         instance.updated_at.CopyFrom(actions.now())
 
+    finished = await actions.finished_ops(deps.store, action_id, f"{message} {details}")
     with contextlib.suppress(BuildAborted, NotFound):
         await deps.store.instances.update(
-            instance_id, apply, extra_ops=ipam.release_ops(current.message)
+            instance_id, apply, extra_ops=[*ipam.release_ops(current.message), *finished]
         )
 
 
-async def _choose_host(deps: Deps, instance: t.Instance, image: t.Image) -> str | None:
+async def _choose_host(
+    deps: Deps, instance: t.Instance, image: t.Image, action_id: str
+) -> str | None:
     """The host already claimed for this instance (a rerun), else a new decision."""
     existing = await deps.store.allocations.get(instance.id)
     if existing is not None:
@@ -106,7 +109,7 @@ async def _choose_host(deps: Deps, instance: t.Instance, image: t.Image) -> str 
         details = response.no_valid_host_reason
         if instance.build_errors:
             details += ". Earlier attempts: " + "; ".join(instance.build_errors)
-        await _fail(deps, instance.id, "No valid host was found.", details)
+        await _fail(deps, instance.id, "No valid host was found.", details, action_id)
         return None
     return response.host
 
@@ -114,8 +117,7 @@ async def _choose_host(deps: Deps, instance: t.Instance, image: t.Image) -> str 
 async def run(deps: Deps, task: t.Task) -> None:
     action_id = task.action_record_id
     try:
-        await _build(deps, task.instance_id)
-        await actions.finish(deps.store, action_id)
+        await _build(deps, task.instance_id, action_id)
     except BuildAborted:
         log.info(
             "build ended early: the instance was deleted or changed", instance_id=task.instance_id
@@ -129,7 +131,7 @@ async def run(deps: Deps, task: t.Task) -> None:
         raise error
 
 
-async def _build(deps: Deps, instance_id: str) -> None:
+async def _build(deps: Deps, instance_id: str, action_id: str) -> None:
     ctx = context.current()
     image: t.Image | None = None
     while True:
@@ -137,7 +139,7 @@ async def _build(deps: Deps, instance_id: str) -> None:
         if image is None:
             found_image = await deps.store.images.get(current.image_id)
             image = found_image.message if found_image else t.Image(id=current.image_id)
-        host = await _choose_host(deps, current, image)
+        host = await _choose_host(deps, current, image, action_id)
         if host is None:
             return
         await _set_states(deps, instance_id, t.TASK_STATE_NETWORKING, host=host)
@@ -166,13 +168,15 @@ async def _build(deps: Deps, instance_id: str) -> None:
         except StratusError as exc:
             result, error = None, exc.message
         if result is not None and result.ok:
-            await _activate(deps, instance_id, result.power_state)
+            await _activate(deps, instance_id, result.power_state, action_id)
             return
         log.warning("spawn failed, rescheduling", instance_id=instance_id, host=host, error=error)
-        await _reschedule(deps, instance_id, host, error)
+        await _reschedule(deps, instance_id, host, error, action_id)
 
 
-async def _activate(deps: Deps, instance_id: str, power_state: t.PowerState) -> None:
+async def _activate(
+    deps: Deps, instance_id: str, power_state: t.PowerState, action_id: str
+) -> None:
     def apply(instance: t.Instance) -> None:
         if instance.task_state == t.TASK_STATE_DELETING:
             raise BuildAborted()
@@ -182,11 +186,12 @@ async def _activate(deps: Deps, instance_id: str, power_state: t.PowerState) -> 
         instance.launched_at.CopyFrom(actions.now())
         instance.updated_at.CopyFrom(actions.now())
 
-    await deps.store.instances.update(instance_id, apply)
+    finished = await actions.finished_ops(deps.store, action_id)
+    await deps.store.instances.update(instance_id, apply, extra_ops=finished)
     log.info("instance active", instance_id=instance_id)
 
 
-async def _reschedule(deps: Deps, instance_id: str, host: str, error: str) -> None:
+async def _reschedule(deps: Deps, instance_id: str, host: str, error: str, action_id: str) -> None:
     """Give back the failed host's claim and remember it; error out after max attempts."""
     ctx = context.current()
     try:
@@ -214,5 +219,6 @@ async def _reschedule(deps: Deps, instance_id: str, host: str, error: str) -> No
             instance_id,
             f"Build of instance {instance_id} failed after {len(updated.failed_hosts)} attempts.",
             f"Attempts: {attempts}",
+            action_id,
         )
         raise BuildAborted()

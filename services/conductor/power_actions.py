@@ -139,11 +139,11 @@ async def perform(deps: Deps, task: t.Task, action: PowerAction) -> None:
             instance.power_state = power_state
         instance.updated_at.CopyFrom(actions.now())
 
+    finished = await actions.finished_ops(deps.store, task.action_record_id, error)
     try:
-        await deps.store.instances.update(instance_id, record)
+        await deps.store.instances.update(instance_id, record, extra_ops=finished)
     except NotFound:
         return
-    await actions.finish(deps.store, task.action_record_id, error)
     if error:
         log.warning("action failed", action=action.name, instance_id=instance_id, error=error)
     else:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.state import keys
+from services.state.claims import add_allocation
 from services.state.etcd import Etcd
 from services.state.informer import Informer
+from services.state.repository import Versioned
 from stratus.v1 import types_pb2 as t
 
 
@@ -46,6 +48,22 @@ class HostStateView:
         self.hosts: Informer[t.Host] = Informer(etcd, keys.HOSTS, _parse(t.Host))
         self.alive: Informer[bytes] = Informer(etcd, keys.HOST_ALIVE, lambda raw: raw)
         self.usage: Informer[t.HostUsage] = Informer(etcd, keys.HOST_USAGE, _parse(t.HostUsage))
+        # Claims this scheduler is committing right now, counted before etcd confirms them,
+        # so that concurrent decisions see each other (Nova's consume_from_request).
+        self.in_flight: dict[str, list[t.Allocation]] = {}
+
+    def consume(self, allocation: t.Allocation) -> None:
+        self.in_flight.setdefault(allocation.host, []).append(allocation)
+
+    def settle(self, allocation: t.Allocation, committed: Versioned[t.HostUsage] | None) -> None:
+        """The claim is decided: stop counting it, and fold in what etcd now holds."""
+        pending = self.in_flight.get(allocation.host, [])
+        if allocation in pending:
+            pending.remove(allocation)
+        if not pending:
+            self.in_flight.pop(allocation.host, None)
+        if committed is not None:
+            self.usage.fold(committed.id, committed.message, committed.mod_revision)
 
     async def start(self) -> None:
         for informer in (self.hosts, self.alive, self.usage):
@@ -59,6 +77,8 @@ class HostStateView:
         states = []
         for name, (host, _) in self.hosts.items.items():
             usage = self.usage.items.get(name, (t.HostUsage(host=name), 0))[0]
+            for allocation in self.in_flight.get(name, ()):
+                usage = add_allocation(usage, allocation, +1)
             states.append(
                 HostState(
                     name=name,

@@ -128,8 +128,13 @@ class SchedulerManager:
                 memory_mb=spec.memory_mb,
                 local_gb=spec.disk_gb,
             )
-            usage = await claims.claim(self.store, allocation, self._fits(host, spec))
-            if usage is not None:
+            self.view.consume(allocation)
+            committed = None
+            try:
+                committed = await claims.claim(self.store, allocation, self._fits(host, spec))
+            finally:
+                self.view.settle(allocation, committed)
+            if committed is not None:
                 DECISIONS.labels("placed").inc()
                 log.info("placed", instance_id=spec.instance_id, host=host.name)
                 return scheduler_pb2.SelectDestinationResponse(

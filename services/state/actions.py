@@ -31,6 +31,22 @@ def started(ctx: RequestContext, instance_id: str, action: str) -> tuple[str, t.
     return Store.action_id(record), record
 
 
+async def finished_ops(store: Store, action_id: str, error: str = "") -> list[object]:
+    """The write that marks the action done, for the transaction that records the outcome.
+
+    Only the flow that owns the action finishes it, so no compare is needed.
+    """
+    found = await store.actions.get(action_id) if action_id else None
+    if found is None:
+        return []
+    record = t.InstanceAction()
+    record.CopyFrom(found.message)
+    record.finish_time.CopyFrom(now())
+    record.result = "Error" if error else "Success"
+    record.message = error
+    return [store.actions.put_op(action_id, record)]
+
+
 async def finish(store: Store, action_id: str, error: str = "") -> None:
     """Mark the action done: `Success`, or `Error` with the cause. Gone records are ignored."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from services.runtime.errors import Unavailable
-from services.state.repository import MAX_CAS_ATTEMPTS
+from services.state.repository import MAX_CAS_ATTEMPTS, Versioned
 from services.state.store import Store
 from stratus.v1 import types_pb2 as t
 
@@ -29,7 +29,7 @@ def add_allocation(usage: t.HostUsage, allocation: t.Allocation, sign: int) -> t
 
 async def claim(
     store: Store, allocation: t.Allocation, fits: Callable[[t.HostUsage], bool]
-) -> t.HostUsage | None:
+) -> Versioned[t.HostUsage] | None:
     """Claim `allocation` on its host if `fits(current usage)`; the new usage, or None.
 
     Re-reads and re-checks after every lost race, so the check always holds for the usage
@@ -54,15 +54,15 @@ async def claim(
             ],
         )
         if result.succeeded:
-            return updated
-        if await store.allocations.get(allocation.instance_id) is not None:
-            existing = await store.allocations.require(allocation.instance_id)
+            return Versioned(host, updated, result.revision)
+        existing = await store.allocations.get(allocation.instance_id)
+        if existing is not None:
             if existing.message.host != host:
                 raise Unavailable(
                     f"instance {allocation.instance_id} already holds a claim on "
                     f"{existing.message.host}"
                 )
-            return updated  # our own earlier attempt committed
+            return await store.host_usage.require(host)  # our earlier attempt committed
     raise Unavailable(f"host {host} is too contended to claim on; try again")
 
 

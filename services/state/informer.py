@@ -12,7 +12,7 @@ from typing import Generic, TypeVar
 
 import structlog
 
-from services.state.etcd import CompactedError, Etcd, KeyValue
+from services.state.etcd import CompactedError, Etcd
 
 log = structlog.get_logger(__name__)
 V = TypeVar("V")
@@ -48,12 +48,11 @@ class Informer(Generic[V]):
     def _id(self, key: str) -> str:
         return key[len(self.prefix) :]
 
-    def apply(self, kv: KeyValue) -> None:
-        """Fold in a value read directly (e.g. after a lost CAS) if it is newer."""
-        record_id = self._id(kv.key)
+    def fold(self, record_id: str, value: V, mod_revision: int) -> None:
+        """Take a value this process wrote itself, ahead of its watch event, if it is newer."""
         known = self.items.get(record_id)
-        if known is None or known[1] < kv.mod_revision:
-            self.items[record_id] = (self.decode(kv.value), kv.mod_revision)
+        if known is None or known[1] < mod_revision:
+            self.items[record_id] = (value, mod_revision)
 
     async def _run(self) -> None:
         while True:

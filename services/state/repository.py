@@ -30,11 +30,15 @@ class Versioned(Generic[M]):
 class Repository(Generic[M]):
     """All records of one kind, under one key prefix."""
 
-    def __init__(self, etcd: Etcd, prefix: str, message_type: type[M], kind: str) -> None:
+    def __init__(
+        self, etcd: Etcd, prefix: str, message_type: type[M], kind: str, *, nested: bool = False
+    ) -> None:
         self.etcd = etcd
         self.prefix = prefix
         self.message_type = message_type
         self.kind = kind
+        # Nested ids ("<parent>/<child>") are ours; a caller's id never reaches another key.
+        self.nested = nested
 
     def key(self, record_id: str) -> str:
         return self.prefix + record_id
@@ -45,7 +49,7 @@ class Repository(Generic[M]):
         return Versioned(kv.key[len(self.prefix) :], message, kv.mod_revision)
 
     async def get(self, record_id: str) -> Versioned[M] | None:
-        if not record_id or "/" in record_id:
+        if not record_id or ("/" in record_id and not self.nested):
             return None
         kv = await self.etcd.get(self.key(record_id))
         return self.decode(kv) if kv is not None else None

@@ -19,10 +19,12 @@ class Store:
         self.hosts = Repository(etcd, keys.HOSTS, t.Host, "Host")
         self.host_usage = Repository(etcd, keys.HOST_USAGE, t.HostUsage, "Host usage")
         self.allocations = Repository(etcd, keys.ALLOCATIONS, t.Allocation, "Allocation")
-        self.services = Repository(etcd, keys.SERVICES, t.ServiceRecord, "Service")
+        self.services = Repository(etcd, keys.SERVICES, t.ServiceRecord, "Service", nested=True)
         self.tasks = Repository(etcd, keys.TASKS, t.Task, "Task")
         self.networks = Repository(etcd, keys.NETWORKS, t.Network, "Network")
-        self.actions = Repository(etcd, keys.INSTANCE_ACTIONS, t.InstanceAction, "Instance action")
+        self.actions = Repository(
+            etcd, keys.INSTANCE_ACTIONS, t.InstanceAction, "Instance action", nested=True
+        )
 
     @staticmethod
     def action_id(action: t.InstanceAction) -> str:

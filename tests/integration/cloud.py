@@ -6,7 +6,6 @@ Every port is picked free on 127.0.0.1, so tests never collide with a running
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -212,18 +211,19 @@ class Cloud:
     def wait_for_hosts(self, count: int, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            hosts = asyncio.run(self._list_hosts())
+            hosts = self._list_hosts()
             if sum(1 for h in hosts if h.up) >= count:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"{count} hosts did not come up:\n{self.services['agent'].log_tail()}")
 
-    async def _list_hosts(self) -> list[compute_pb2.HostView]:
-        async with grpc.aio.insecure_channel(self.api_target) as channel:
+    def _list_hosts(self) -> list[compute_pb2.HostView]:
+        # Blocking on purpose: callable from a test's running event loop.
+        with grpc.insecure_channel(self.api_target) as channel:
             stub = compute_pb2_grpc.ComputeStub(channel)
             try:
-                reply = await stub.ListHosts(compute_pb2.ListHostsRequest(), timeout=5)
-            except grpc.aio.AioRpcError:
+                reply = stub.ListHosts(compute_pb2.ListHostsRequest(), timeout=5)
+            except grpc.RpcError:
                 return []
             return list(reply.hosts)
 

@@ -152,7 +152,8 @@ class ComputeServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WatchServers(self, request, context):
-        """Every change to the caller's servers from a revision on (0: from now).
+        """Every change to the caller's servers after a revision (0: the current ones first).
+        A deleted server's event carries its last state.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
