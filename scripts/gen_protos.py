@@ -1,7 +1,7 @@
 """Regenerate the Python code of protos/stratus/v1 (the one generator command).
 
-    python scripts/gen_protos.py          # write the generated modules
-    python scripts/gen_protos.py --check  # exit 1 when the committed ones are stale
+python scripts/gen_protos.py          # write the generated modules
+python scripts/gen_protos.py --check  # exit 1 when the committed ones are stale
 """
 
 from __future__ import annotations
@@ -26,9 +26,14 @@ def generate(out_dir: Path) -> None:
     protos = sorted(str(p.relative_to(PROTO_ROOT)) for p in PACKAGE_DIR.glob("*.proto"))
     well_known = Path(grpc_tools.__file__).parent / "_proto"
     cmd = [
-        sys.executable, "-m", "grpc_tools.protoc",
-        f"-I{PROTO_ROOT}", f"-I{well_known}",
-        f"--python_out={out_dir}", f"--pyi_out={out_dir}", f"--grpc_python_out={out_dir}",
+        sys.executable,
+        "-m",
+        "grpc_tools.protoc",
+        f"-I{PROTO_ROOT}",
+        f"-I{well_known}",
+        f"--python_out={out_dir}",
+        f"--pyi_out={out_dir}",
+        f"--grpc_python_out={out_dir}",
         *protos,
     ]
     subprocess.run(cmd, check=True, cwd=PROTO_ROOT)
@@ -48,7 +53,8 @@ def main() -> int:
         fresh = generated_files(fresh_dir)
         if args.check:
             stale = sorted(
-                name for name in fresh | generated_files(PACKAGE_DIR)
+                name
+                for name in fresh | generated_files(PACKAGE_DIR)
                 if not (PACKAGE_DIR / name).exists()
                 or not (fresh_dir / name).exists()
                 or not filecmp.cmp(PACKAGE_DIR / name, fresh_dir / name, shallow=False)

@@ -454,6 +454,7 @@ class Supervisor:
                 raise StartupError(f"{error}, or pass --etcd-endpoints") from None
         else:
             self.wait_external_etcd()
+            self.say(f"[green]✓[/] etcd      external  {self.plan.etcd_endpoints}")
         for child in self.children:
             began = time.monotonic()
             self.started.append(child)  # tracked before it exists, so a signal cannot orphan it

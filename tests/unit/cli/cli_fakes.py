@@ -1,0 +1,135 @@
+"""A fake Compute service: records the requests the client commands send."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Any
+
+import grpc
+
+from stratus.v1 import compute_pb2, compute_pb2_grpc, types_pb2
+
+
+class FakeCompute(compute_pb2_grpc.ComputeServicer):
+    """Records what it was asked and answers from in-memory servers."""
+
+    def __init__(self) -> None:
+        self.servers: dict[str, types_pb2.Instance] = {}
+        self.flavors: list[types_pb2.Flavor] = []
+        self.taken_flavor_ids: set[str] = set()  # kept when a test empties `flavors`
+        self.images: list[types_pb2.Image] = []
+        self.hosts: list[compute_pb2.HostView] = []
+        self.actions: list[types_pb2.InstanceAction] = []
+        self.requests: list[tuple[str, Any, dict[str, str]]] = []
+        self.events: queue.Queue[compute_pb2.ServerEvent] = queue.Queue()
+        # What a created server turns into when the client waits: the watch sends it.
+        self.create_outcome: types_pb2.Instance | None = None
+        # vm_state a server action leads to, as the conductor would record it.
+        self.action_outcome: dict[str, int] = {}
+        self.watch_ends = False  # end the stream once the queued events are sent
+        self.lock = threading.Lock()
+
+    def _record(self, name: str, request: Any, context: grpc.ServicerContext) -> None:
+        metadata = {key: value for key, value in context.invocation_metadata()}
+        with self.lock:
+            self.requests.append((name, request, metadata))
+
+    def calls(self, name: str) -> list[tuple[Any, dict[str, str]]]:
+        with self.lock:
+            return [(req, md) for n, req, md in self.requests if n == name]
+
+    def CreateServers(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("CreateServers", request, context)
+        count = max(request.min_count, 1)
+        created = []
+        for index in range(count):
+            instance = types_pb2.Instance(
+                id=f"srv-{len(self.servers) + 1}",
+                name=request.name,
+                vm_state=types_pb2.VM_STATE_BUILDING,
+                task_state=types_pb2.TASK_STATE_SCHEDULING,
+                metadata=dict(request.metadata),
+                launch_index=index,
+            )
+            self.servers[instance.id] = instance
+            created.append(instance)
+            if self.create_outcome is not None:
+                final = types_pb2.Instance()
+                final.CopyFrom(self.create_outcome)
+                final.id = instance.id
+                final.name = instance.name
+                self.servers[instance.id] = final
+                self.events.put(
+                    compute_pb2.ServerEvent(
+                        type=compute_pb2.ServerEvent.TYPE_CHANGED, server=final, revision=5
+                    )
+                )
+        return compute_pb2.CreateServersResponse(reservation_id="r-1", servers=created)
+
+    def GetServer(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("GetServer", request, context)
+        if request.id not in self.servers:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"server {request.id} not found")
+        return self.servers[request.id]
+
+    def ListServers(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("ListServers", request, context)
+        return compute_pb2.ListServersResponse(servers=list(self.servers.values()))
+
+    def DeleteServer(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("DeleteServer", request, context)
+        if request.id not in self.servers:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"server {request.id} not found")
+        del self.servers[request.id]
+        return compute_pb2.DeleteServerResponse(request_id="req-delete")
+
+    def ServerAction(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("ServerAction", request, context)
+        if request.id not in self.servers:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"server {request.id} not found")
+        if request.action in self.action_outcome:
+            self.servers[request.id].vm_state = self.action_outcome[request.action]
+        return compute_pb2.ServerActionResponse(request_id="req-action")
+
+    def ListInstanceActions(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("ListInstanceActions", request, context)
+        return compute_pb2.ListInstanceActionsResponse(actions=self.actions)
+
+    def WatchServers(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("WatchServers", request, context)
+        while context.is_active():
+            try:
+                yield self.events.get(timeout=0.05)
+            except queue.Empty:
+                if self.watch_ends:
+                    return
+
+    def ListFlavors(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("ListFlavors", request, context)
+        return compute_pb2.ListFlavorsResponse(flavors=self.flavors)
+
+    def CreateFlavor(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("CreateFlavor", request, context)
+        if request.flavor.id in self.taken_flavor_ids:
+            context.abort(grpc.StatusCode.ALREADY_EXISTS, "flavor exists")
+        self.taken_flavor_ids.add(request.flavor.id)
+        self.flavors.append(request.flavor)
+        return request.flavor
+
+    def ListImages(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("ListImages", request, context)
+        return compute_pb2.ListImagesResponse(images=self.images)
+
+    def CreateImage(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("CreateImage", request, context)
+        self.images.append(request.image)
+        return request.image
+
+    def ListHosts(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("ListHosts", request, context)
+        return compute_pb2.ListHostsResponse(hosts=self.hosts)
+
+    def ListServices(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("ListServices", request, context)
+        return compute_pb2.ListServicesResponse()
