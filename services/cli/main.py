@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from services.cli import client
+from services.cli.bench import bench
 from services.cli.up import up
 
 
@@ -19,6 +20,7 @@ def cli() -> None:
 
 
 cli.add_command(up)
+cli.add_command(bench)
 for group in client.GROUPS:
     cli.add_command(group)
 

@@ -7,6 +7,7 @@ allocation is idempotent, and spawning an instance whose domain exists starts it
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 import structlog
 
@@ -38,23 +39,30 @@ async def _still_building(deps: Deps, instance_id: str) -> Versioned[t.Instance]
     return found
 
 
-async def _set_states(
-    deps: Deps,
-    instance_id: str,
-    task_state: t.TaskState,
-    host: str | None = None,
-) -> t.Instance:
+def _building(instance: t.Instance) -> None:
+    if instance.vm_state != t.VM_STATE_BUILDING or (instance.task_state == t.TASK_STATE_DELETING):
+        raise BuildAborted()
+
+
+async def _set_states(deps: Deps, instance_id: str, task_state: t.TaskState) -> t.Instance:
     def apply(instance: t.Instance) -> None:
-        if instance.vm_state != t.VM_STATE_BUILDING or (
-            instance.task_state == t.TASK_STATE_DELETING
-        ):
-            raise BuildAborted()
+        _building(instance)
         instance.task_state = task_state
-        if host is not None:
-            instance.host = host
         instance.updated_at.CopyFrom(actions.now())
 
     return (await deps.store.instances.update(instance_id, apply)).message
+
+
+def _spawning_on(host: str) -> Callable[[t.Instance], None]:
+    """Host chosen and address given: the instance is spawning there (one write for both)."""
+
+    def apply(instance: t.Instance) -> None:
+        _building(instance)
+        instance.host = host
+        instance.task_state = t.TASK_STATE_SPAWNING
+        instance.updated_at.CopyFrom(actions.now())
+
+    return apply
 
 
 async def _fail(deps: Deps, instance_id: str, message: str, details: str, action_id: str) -> None:
@@ -96,7 +104,8 @@ async def _choose_host(
     existing = await deps.store.allocations.get(instance.id)
     if existing is not None:
         return existing.message.host
-    await _set_states(deps, instance.id, t.TASK_STATE_SCHEDULING)
+    if instance.task_state != t.TASK_STATE_SCHEDULING:  # a reschedule
+        await _set_states(deps, instance.id, t.TASK_STATE_SCHEDULING)
     response = await deps.scheduler.select_destination(
         scheduler_pb2.SelectDestinationRequest(
             instance_id=instance.id,
@@ -142,9 +151,9 @@ async def _build(deps: Deps, instance_id: str, action_id: str) -> None:
         host = await _choose_host(deps, current, image, action_id)
         if host is None:
             return
-        await _set_states(deps, instance_id, t.TASK_STATE_NETWORKING, host=host)
-        with_address = await ipam.allocate(deps.store, deps.network, instance_id)
-        await _set_states(deps, instance_id, t.TASK_STATE_SPAWNING)
+        with_address = await ipam.allocate(
+            deps.store, deps.network, instance_id, also=_spawning_on(host)
+        )
         spec = agent_pb2.SpawnSpec(
             instance_id=instance_id,
             name=with_address.name,

@@ -47,26 +47,26 @@ class PowerSync:
         self, host: str, instance_id: str, power_state: t.PowerState
     ) -> None:
         def apply(instance: t.Instance) -> None:
-            if instance.host != host:
-                return  # a stale report from a host the instance no longer lives on
+            # Checked again on the fresh copy: the instance may have moved or begun a task.
+            if instance.host != host or instance.task_state != t.TASK_STATE_NONE:
+                return
             instance.power_state = power_state
-            if instance.task_state == t.TASK_STATE_NONE:
-                follow = _FOLLOW.get((instance.vm_state, power_state))
-                if follow is not None:
-                    log.info(
-                        "vm_state follows the hypervisor",
-                        instance_id=instance_id,
-                        vm_state=t.VmState.Name(follow),
-                    )
-                    instance.vm_state = follow
+            follow = _FOLLOW.get((instance.vm_state, power_state))
+            if follow is not None:
+                log.info(
+                    "vm_state follows the hypervisor",
+                    instance_id=instance_id,
+                    vm_state=t.VmState.Name(follow),
+                )
+                instance.vm_state = follow
 
         found = await self.store.instances.get(instance_id)
         if found is None or found.message.host != host:
             return
         current = found.message
-        follows = current.task_state == t.TASK_STATE_NONE and (
-            (current.vm_state, power_state) in _FOLLOW
-        )
+        if current.task_state != t.TASK_STATE_NONE:
+            return  # the flow running the task records the power state it ends with
+        follows = (current.vm_state, power_state) in _FOLLOW
         if current.power_state == power_state and not follows:
             return  # nothing would change: save the write
         with contextlib.suppress(NotFound):

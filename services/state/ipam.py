@@ -8,7 +8,9 @@ taken for an instance that changed meanwhile.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
+import itertools
+import random
+from collections.abc import Callable, Iterator
 
 from services.runtime.errors import Conflict, Unavailable
 from services.state import etcd as ops
@@ -51,19 +53,33 @@ async def ensure_network(store: Store, name: str, cidr: str) -> t.Network:
     return network
 
 
-async def allocate(store: Store, network: t.Network, instance_id: str) -> t.Instance:
-    """Give the instance one address of `network` (idempotent); the updated instance."""
+async def allocate(
+    store: Store,
+    network: t.Network,
+    instance_id: str,
+    also: Callable[[t.Instance], None] = lambda instance: None,
+) -> t.Instance:
+    """Give the instance one address of `network` (idempotent); the updated instance.
+
+    `also` changes the instance in the same transaction (e.g. its host and task_state).
+    """
+    lost_race = False
     for _ in range(MAX_CAS_ATTEMPTS):
         current = await store.instances.require(instance_id)
         if any(a.network == network.name for a in current.message.addresses):
-            return current.message
+            return (await store.instances.update(instance_id, also)).message
         used_kvs, _ = await store.etcd.list(f"{keys.FIXED_IPS}{network.name}/")
         used = {kv.key.rsplit("/", 1)[-1] for kv in used_kvs}
-        address = next((a for a in usable_addresses(network) if a not in used), None)
-        if address is None:
+        free = itertools.islice((a for a in usable_addresses(network) if a not in used), 256)
+        # The lowest free address first; after a lost race, a random one of the next few,
+        # so concurrent builds stop colliding on the same address.
+        candidates = list(free) if lost_race else list(itertools.islice(free, 1))
+        if not candidates:
             raise Conflict(f"no free address left in network {network.name} ({network.cidr})")
+        address = random.choice(candidates)
         updated = t.Instance()
         updated.CopyFrom(current.message)
+        also(updated)
         updated.addresses.add(
             network=network.name, addr=address, version=4, mac_addr=mac_for(instance_id)
         )
@@ -79,6 +95,7 @@ async def allocate(store: Store, network: t.Network, instance_id: str) -> t.Inst
         )
         if result.succeeded:
             return updated
+        lost_race = True
     raise Unavailable("address allocation is too contended; try again")
 
 
