@@ -659,7 +659,7 @@ def _port(value: int | None, key: str, offset: int) -> int:
 @click.option(
     "--hosts",
     type=click.IntRange(min=1),
-    default=1,
+    default=3,
     show_default=True,
     help="simulated compute hosts the agent serves",
 )

@@ -174,3 +174,30 @@ async def test_a_conductor_killed_mid_build_leaves_no_server_in_build(
     for server_id in ids:
         await seeded.DeleteServer(compute_pb2.DeleteServerRequest(id=server_id))
     await asyncio.gather(*(wait_gone(seeded, i) for i in ids))
+
+
+async def scheduler_listed(stub: Stub) -> bool:
+    services = (await stub.ListServices(compute_pb2.ListServicesRequest())).services
+    return any(s.service.binary == "stratus-scheduler" for s in services)
+
+
+async def test_a_stopped_service_leaves_the_service_list(cloud: Cloud, seeded: Stub) -> None:
+    scheduler = cloud.services["scheduler"]
+    assert await scheduler_listed(seeded)
+    # SIGTERM: a graceful stop deregisters at once.
+    assert scheduler.stop(timeout=15) == 0
+    assert not await scheduler_listed(seeded)
+    cloud.start_service("scheduler")
+    await eventually(lambda: scheduler_listed(seeded))
+    # SIGKILL: nobody deregisters; the lease (3 s in these tests) expires.
+    scheduler.kill()
+    assert await scheduler_listed(seeded)
+
+    async def gone() -> bool:
+        return not await scheduler_listed(seeded)
+
+    await eventually(gone, within_seconds=15)
+    cloud.start_service("scheduler")
+    (server_id,) = await create(seeded, "after-restart")
+    await wait_status(seeded, server_id, "ACTIVE")
+    await seeded.DeleteServer(compute_pb2.DeleteServerRequest(id=server_id))

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api.rest import errors, flavors, hosts, images, servers, versions
 from services.api.rest.deps import ComputeApiLike
+from services.api.rest.metrics import RestMetrics
 from services.runtime import context as request_contexts
 from services.runtime.context import RequestContext, new_request_id
 from services.runtime.errors import StratusError
@@ -182,4 +183,5 @@ def create_app(
     for module in (versions, servers, flavors, images, hosts):
         app.include_router(module.router)
     app.add_middleware(GatewayMiddleware, context_factory=context_factory)
+    app.add_middleware(RestMetrics)  # outermost: also counts what the gateway refuses
     return app
