@@ -201,3 +201,21 @@ async def test_a_stopped_service_leaves_the_service_list(cloud: Cloud, seeded: S
     (server_id,) = await create(seeded, "after-restart")
     await wait_status(seeded, server_id, "ACTIVE")
     await seeded.DeleteServer(compute_pb2.DeleteServerRequest(id=server_id))
+
+
+async def test_the_cloud_carries_on_after_an_etcd_restart(cloud: Cloud, seeded: Stub) -> None:
+    (before,) = await create(seeded, "before-etcd-restart")
+    await wait_status(seeded, before, "ACTIVE")
+    assert cloud.etcd is not None
+    cloud.etcd.stop()
+    cloud.etcd.start()
+    (after,) = await create(seeded, "after-etcd-restart")
+    server = await wait_status(seeded, after, "ACTIVE", within_seconds=60)
+    assert server.power_state == t.POWER_STATE_RUNNING
+    await act(seeded, before, "stop")  # the conductor's watchers and leases came back
+    await wait_status(seeded, before, "SHUTOFF")
+    hosts = (await seeded.ListHosts(compute_pb2.ListHostsRequest())).hosts
+    assert all(h.up for h in hosts)
+    for server_id in (before, after):
+        await seeded.DeleteServer(compute_pb2.DeleteServerRequest(id=server_id))
+        await wait_gone(seeded, server_id)
