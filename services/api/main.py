@@ -63,14 +63,7 @@ async def serve(config: ApiConfig, stop: asyncio.Event) -> None:
             )
         )
         rest_task = asyncio.create_task(rest.serve(), name="rest-gateway")
-    _, keeper = await registration.register(
-        etcd,
-        "stratus-api",
-        host=config.hostname,
-        grpc_endpoint=endpoint,
-        metrics_endpoint=f"{config.bind_host}:{config.metrics_port}",
-        ttl_seconds=config.service_lease_ttl_seconds,
-    )
+    keeper = await registration.register_process(etcd, "stratus-api", config, server.port)
     log.info("api serving", grpc=endpoint, rest_port=config.rest_port)
     waiter = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait(

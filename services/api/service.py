@@ -283,27 +283,46 @@ class ComputeApi:
             next_marker = servers[-1].id
         return compute_pb2.ListServersResponse(servers=servers, next_marker=next_marker)
 
-    async def delete_server(self, ctx: RequestContext, server_id: str) -> None:
-        current = await self._visible_server(ctx, server_id)
-        if current.message.task_state == t.TASK_STATE_DELETING:
-            return  # already being deleted: deleting again changes nothing
+    async def _begin(
+        self,
+        ctx: RequestContext,
+        current: Versioned[t.Instance],
+        task_state: t.TaskState,
+        kind: t.Task.Kind,
+        action: str,
+        reboot_type: str = "",
+    ) -> str | None:
+        """Record, in one transaction, the new task_state, the conductor task and the action.
+
+        The id of the task, or None if the server changed since it was read.
+        """
         updated = t.Instance()
         updated.CopyFrom(current.message)
-        updated.task_state = t.TASK_STATE_DELETING
+        updated.task_state = task_state
         updated.updated_at.CopyFrom(actions.now())
-        record_id, record = actions.started(ctx, server_id, "delete")
-        task = self._task(ctx, t.Task.KIND_DELETE, server_id, record_id)
+        record_id, record = actions.started(ctx, current.id, action)
+        task_action = "" if kind == t.Task.KIND_DELETE else action
+        task = self._task(ctx, kind, current.id, record_id, task_action, reboot_type)
         result = await self.store.etcd.txn(
-            [self.store.instances.unchanged(server_id, current.mod_revision)],
+            [self.store.instances.unchanged(current.id, current.mod_revision)],
             [
-                self.store.instances.put_op(server_id, updated),
+                self.store.instances.put_op(current.id, updated),
                 self.store.tasks.put_op(task.id, task),
                 self.store.actions.put_op(record_id, record),
             ],
         )
-        if not result.succeeded:
+        return task.id if result.succeeded else None
+
+    async def delete_server(self, ctx: RequestContext, server_id: str) -> None:
+        current = await self._visible_server(ctx, server_id)
+        if current.message.task_state == t.TASK_STATE_DELETING:
+            return  # already being deleted: deleting again changes nothing
+        task_id = await self._begin(
+            ctx, current, t.TASK_STATE_DELETING, t.Task.KIND_DELETE, "delete"
+        )
+        if task_id is None:
             return await self.delete_server(ctx, server_id)  # changed meanwhile: look again
-        self._submit(ctx, [task.id])
+        self._submit(ctx, [task_id])
 
     async def server_action(
         self, ctx: RequestContext, server_id: str, action: str, reboot_type: str = ""
@@ -329,23 +348,12 @@ class ComputeApi:
             raise Conflict(
                 f"Cannot '{action}' instance {server_id} while it is in vm_state {vm_name}"
             )
-        updated = t.Instance()
-        updated.CopyFrom(instance)
-        updated.task_state = spec.task_state
-        updated.updated_at.CopyFrom(actions.now())
-        record_id, record = actions.started(ctx, server_id, action)
-        task = self._task(ctx, t.Task.KIND_ACTION, server_id, record_id, action, reboot_type)
-        result = await self.store.etcd.txn(
-            [self.store.instances.unchanged(server_id, current.mod_revision)],
-            [
-                self.store.instances.put_op(server_id, updated),
-                self.store.tasks.put_op(task.id, task),
-                self.store.actions.put_op(record_id, record),
-            ],
+        task_id = await self._begin(
+            ctx, current, spec.task_state, t.Task.KIND_ACTION, action, reboot_type
         )
-        if not result.succeeded:
+        if task_id is None:
             return await self.server_action(ctx, server_id, action, reboot_type)
-        self._submit(ctx, [task.id])
+        self._submit(ctx, [task_id])
 
     async def list_instance_actions(
         self, ctx: RequestContext, server_id: str

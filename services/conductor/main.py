@@ -66,14 +66,8 @@ async def serve(config: ConductorConfig, stop: asyncio.Event) -> None:
     ]
     server = await start_server(config.bind_host, config.grpc_port, register, names)
     endpoint = f"{config.bind_host}:{server.port}"
-    _, keeper = await registration.register(
-        etcd,
-        "stratus-conductor",
-        host=config.hostname,
-        grpc_endpoint=endpoint,
-        metrics_endpoint=f"{config.bind_host}:{config.metrics_port}",
-        ttl_seconds=config.service_lease_ttl_seconds,
-        service_id=conductor_id,
+    keeper = await registration.register_process(
+        etcd, "stratus-conductor", config, server.port, service_id=conductor_id
     )
     runner.start()
     log.info("conductor serving", grpc=endpoint, conductor_id=conductor_id, network=network.cidr)

@@ -12,6 +12,7 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.runtime import grpc_client
+from services.runtime.config import CommonConfig
 from services.runtime.errors import Unavailable
 from services.state import keys
 from services.state.etcd import Etcd, LeaseKeeper
@@ -50,6 +51,22 @@ async def register(
     keeper = LeaseKeeper(etcd, ttl_seconds, write)
     await keeper.start()
     return record, keeper
+
+
+async def register_process(
+    etcd: Etcd, binary: str, config: CommonConfig, grpc_port: int, service_id: str = ""
+) -> LeaseKeeper:
+    """Register a service process as its config describes it; stop the keeper to leave."""
+    _, keeper = await register(
+        etcd,
+        binary,
+        host=config.hostname,
+        grpc_endpoint=f"{config.bind_host}:{grpc_port}",
+        metrics_endpoint=f"{config.bind_host}:{config.metrics_port}" if config.metrics_port else "",
+        ttl_seconds=config.service_lease_ttl_seconds,
+        service_id=service_id,
+    )
+    return keeper
 
 
 async def endpoints_of(etcd: Etcd, binary: str) -> list[str]:

@@ -49,14 +49,7 @@ async def serve(config: SchedulerConfig, stop: asyncio.Event) -> None:
         [service_name],
     )
     endpoint = f"{config.bind_host}:{server.port}"
-    _, keeper = await registration.register(
-        etcd,
-        "stratus-scheduler",
-        host=config.hostname,
-        grpc_endpoint=endpoint,
-        metrics_endpoint=f"{config.bind_host}:{config.metrics_port}",
-        ttl_seconds=config.service_lease_ttl_seconds,
-    )
+    keeper = await registration.register_process(etcd, "stratus-scheduler", config, server.port)
     log.info("scheduler serving", grpc=endpoint, filters=list(filters.DEFAULT_FILTERS))
     await stop.wait()
     await keeper.stop()
