@@ -32,6 +32,24 @@ class HostFacts:
     local_gb: int
     host_ip: str = "127.0.0.1"
     console_address: str = "127.0.0.1"
+    arch: str = "x86_64"
+
+    @property
+    def supported_instances(self) -> list[str]:
+        """`<arch>/<hypervisor type>/<vm mode>` triples, as Nova's supported_instances."""
+        return [f"{self.arch}/{self.hypervisor_type.lower()}/hvm"]
+
+    @property
+    def capabilities(self) -> dict[str, str]:
+        """What ComputeCapabilitiesFilter matches flavor extra specs against."""
+        return {
+            "hypervisor_type": self.hypervisor_type.lower(),
+            "hypervisor_version": str(self.hypervisor_version),
+            "cpu_info:arch": self.arch,
+            "cpu_info:model": self.cpu_model,
+            "vcpus": str(self.vcpus),
+            "memory_mb": str(self.memory_mb),
+        }
 
 
 @dataclass(frozen=True)
@@ -76,4 +94,6 @@ def host_report(
         local_gb_used=local_gb_used,
         running_vms=running,
         updated_at=updated_at,
+        supported_instances=facts.supported_instances,
+        capabilities=facts.capabilities,
     )

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -230,6 +231,7 @@ class LibvirtDriver(ComputeDriver):
             hypervisor_version=conn.getVersion(),
             hypervisor_uri=conn.getURI(),
             cpu_model=str(info[0]),
+            arch=str(info[0]),  # the node file's CPU model is its architecture
             vcpus=int(info[2]),
             memory_mb=int(info[1]),
             local_gb=disk_gb,
@@ -270,6 +272,7 @@ class LibvirtDriver(ComputeDriver):
             hypervisor_version=conn.getVersion(),
             hypervisor_uri=conn.getURI(),
             cpu_model=_cpu_model(conn) or str(info[0]),
+            arch=os.uname().machine,
             vcpus=int(info[2]),
             memory_mb=int(info[1]),
             local_gb=disk_gb,

@@ -7,6 +7,7 @@ from typing import Any, TypeAlias
 
 import grpc
 
+from services.api.consoles import ConsoleApi
 from services.api.service import ComputeApi
 from services.runtime import context
 from stratus.v1 import compute_pb2, compute_pb2_grpc
@@ -16,8 +17,9 @@ Ctx: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
 
 class ComputeService(compute_pb2_grpc.ComputeServicer):
-    def __init__(self, api: ComputeApi) -> None:
+    def __init__(self, api: ComputeApi, consoles: ConsoleApi) -> None:
         self.api = api
+        self.consoles = consoles
 
     async def CreateServers(
         self, request: compute_pb2.CreateServersRequest, _: Ctx
@@ -96,4 +98,16 @@ class ComputeService(compute_pb2_grpc.ComputeServicer):
     ) -> compute_pb2.ListServicesResponse:
         return compute_pb2.ListServicesResponse(
             services=await self.api.list_services(context.current())
+        )
+
+    async def GetConsoleOutput(
+        self, request: compute_pb2.GetConsoleOutputRequest, _: Ctx
+    ) -> compute_pb2.GetConsoleOutputResponse:
+        return await self.consoles.get_console_output(context.current(), request.id, request.length)
+
+    async def CreateRemoteConsole(
+        self, request: compute_pb2.CreateRemoteConsoleRequest, _: Ctx
+    ) -> compute_pb2.RemoteConsole:
+        return await self.consoles.create_remote_console(
+            context.current(), request.id, request.protocol, request.type
         )

@@ -11,6 +11,7 @@ import structlog
 import uvicorn
 
 from services.api.config import ApiConfig
+from services.api.consoles import ConsoleApi
 from services.api.grpc_service import ComputeService
 from services.api.service import ComputeApi
 from services.runtime import logging as runtime_logging
@@ -43,7 +44,9 @@ async def serve(config: ApiConfig, stop: asyncio.Event) -> None:
     server = await start_server(
         config.bind_host,
         config.grpc_port,
-        lambda s: compute_pb2_grpc.add_ComputeServicer_to_server(ComputeService(api), s),
+        lambda s: compute_pb2_grpc.add_ComputeServicer_to_server(
+            ComputeService(api, ConsoleApi()), s
+        ),
         [compute_pb2.DESCRIPTOR.services_by_name["Compute"].full_name],
     )
     endpoint = f"{config.bind_host}:{server.port}"

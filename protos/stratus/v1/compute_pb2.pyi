@@ -1,6 +1,7 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from stratus.v1 import scheduler_pb2 as _scheduler_pb2
 from stratus.v1 import types_pb2 as _types_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -12,7 +13,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CreateServersRequest(_message.Message):
-    __slots__ = ("name", "flavor_ref", "image_ref", "min_count", "max_count", "metadata")
+    __slots__ = ("name", "flavor_ref", "image_ref", "min_count", "max_count", "metadata", "availability_zone", "hints")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -26,13 +27,17 @@ class CreateServersRequest(_message.Message):
     MIN_COUNT_FIELD_NUMBER: _ClassVar[int]
     MAX_COUNT_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
+    AVAILABILITY_ZONE_FIELD_NUMBER: _ClassVar[int]
+    HINTS_FIELD_NUMBER: _ClassVar[int]
     name: str
     flavor_ref: str
     image_ref: str
     min_count: int
     max_count: int
     metadata: _containers.ScalarMap[str, str]
-    def __init__(self, name: _Optional[str] = ..., flavor_ref: _Optional[str] = ..., image_ref: _Optional[str] = ..., min_count: _Optional[int] = ..., max_count: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    availability_zone: str
+    hints: _types_pb2.SchedulerHints
+    def __init__(self, name: _Optional[str] = ..., flavor_ref: _Optional[str] = ..., image_ref: _Optional[str] = ..., min_count: _Optional[int] = ..., max_count: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ..., availability_zone: _Optional[str] = ..., hints: _Optional[_Union[_types_pb2.SchedulerHints, _Mapping]] = ...) -> None: ...
 
 class CreateServersResponse(_message.Message):
     __slots__ = ("reservation_id", "servers")
@@ -225,3 +230,194 @@ class ListServicesResponse(_message.Message):
     SERVICES_FIELD_NUMBER: _ClassVar[int]
     services: _containers.RepeatedCompositeFieldContainer[ServiceView]
     def __init__(self, services: _Optional[_Iterable[_Union[ServiceView, _Mapping]]] = ...) -> None: ...
+
+class SetFlavorExtraSpecsRequest(_message.Message):
+    __slots__ = ("flavor_id", "extra_specs")
+    class ExtraSpecsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    FLAVOR_ID_FIELD_NUMBER: _ClassVar[int]
+    EXTRA_SPECS_FIELD_NUMBER: _ClassVar[int]
+    flavor_id: str
+    extra_specs: _containers.ScalarMap[str, str]
+    def __init__(self, flavor_id: _Optional[str] = ..., extra_specs: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class DeleteFlavorExtraSpecRequest(_message.Message):
+    __slots__ = ("flavor_id", "key")
+    FLAVOR_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    flavor_id: str
+    key: str
+    def __init__(self, flavor_id: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
+
+class CreateServerGroupRequest(_message.Message):
+    __slots__ = ("name", "policy", "rules")
+    class RulesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    policy: str
+    rules: _containers.ScalarMap[str, str]
+    def __init__(self, name: _Optional[str] = ..., policy: _Optional[str] = ..., rules: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class ListServerGroupsRequest(_message.Message):
+    __slots__ = ("all_projects",)
+    ALL_PROJECTS_FIELD_NUMBER: _ClassVar[int]
+    all_projects: bool
+    def __init__(self, all_projects: _Optional[bool] = ...) -> None: ...
+
+class ListServerGroupsResponse(_message.Message):
+    __slots__ = ("server_groups",)
+    SERVER_GROUPS_FIELD_NUMBER: _ClassVar[int]
+    server_groups: _containers.RepeatedCompositeFieldContainer[_types_pb2.ServerGroup]
+    def __init__(self, server_groups: _Optional[_Iterable[_Union[_types_pb2.ServerGroup, _Mapping]]] = ...) -> None: ...
+
+class GetServerGroupRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteServerGroupRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteServerGroupResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class CreateAggregateRequest(_message.Message):
+    __slots__ = ("name", "availability_zone")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    AVAILABILITY_ZONE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    availability_zone: str
+    def __init__(self, name: _Optional[str] = ..., availability_zone: _Optional[str] = ...) -> None: ...
+
+class ListAggregatesRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListAggregatesResponse(_message.Message):
+    __slots__ = ("aggregates",)
+    AGGREGATES_FIELD_NUMBER: _ClassVar[int]
+    aggregates: _containers.RepeatedCompositeFieldContainer[_types_pb2.Aggregate]
+    def __init__(self, aggregates: _Optional[_Iterable[_Union[_types_pb2.Aggregate, _Mapping]]] = ...) -> None: ...
+
+class GetAggregateRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class UpdateAggregateRequest(_message.Message):
+    __slots__ = ("id", "name", "availability_zone")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    AVAILABILITY_ZONE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    availability_zone: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., availability_zone: _Optional[str] = ...) -> None: ...
+
+class DeleteAggregateRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteAggregateResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class AggregateHostRequest(_message.Message):
+    __slots__ = ("id", "host")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    host: str
+    def __init__(self, id: _Optional[str] = ..., host: _Optional[str] = ...) -> None: ...
+
+class SetAggregateMetadataRequest(_message.Message):
+    __slots__ = ("id", "metadata")
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    metadata: _containers.ScalarMap[str, str]
+    def __init__(self, id: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class ListAvailabilityZonesRequest(_message.Message):
+    __slots__ = ("detail",)
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    detail: bool
+    def __init__(self, detail: _Optional[bool] = ...) -> None: ...
+
+class AvailabilityZone(_message.Message):
+    __slots__ = ("name", "available", "hosts")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    HOSTS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    available: bool
+    hosts: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., available: _Optional[bool] = ..., hosts: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListAvailabilityZonesResponse(_message.Message):
+    __slots__ = ("zones",)
+    ZONES_FIELD_NUMBER: _ClassVar[int]
+    zones: _containers.RepeatedCompositeFieldContainer[AvailabilityZone]
+    def __init__(self, zones: _Optional[_Iterable[_Union[AvailabilityZone, _Mapping]]] = ...) -> None: ...
+
+class GetConsoleOutputRequest(_message.Message):
+    __slots__ = ("id", "length")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    LENGTH_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    length: int
+    def __init__(self, id: _Optional[str] = ..., length: _Optional[int] = ...) -> None: ...
+
+class GetConsoleOutputResponse(_message.Message):
+    __slots__ = ("output",)
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    output: str
+    def __init__(self, output: _Optional[str] = ...) -> None: ...
+
+class CreateRemoteConsoleRequest(_message.Message):
+    __slots__ = ("id", "protocol", "type")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    protocol: str
+    type: str
+    def __init__(self, id: _Optional[str] = ..., protocol: _Optional[str] = ..., type: _Optional[str] = ...) -> None: ...
+
+class RemoteConsole(_message.Message):
+    __slots__ = ("protocol", "type", "url")
+    PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    URL_FIELD_NUMBER: _ClassVar[int]
+    protocol: str
+    type: str
+    url: str
+    def __init__(self, protocol: _Optional[str] = ..., type: _Optional[str] = ..., url: _Optional[str] = ...) -> None: ...

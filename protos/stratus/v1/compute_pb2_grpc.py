@@ -4,6 +4,7 @@ import grpc
 import warnings
 
 from stratus.v1 import compute_pb2 as stratus_dot_v1_dot_compute__pb2
+from stratus.v1 import scheduler_pb2 as stratus_dot_v1_dot_scheduler__pb2
 from stratus.v1 import types_pb2 as stratus_dot_v1_dot_types__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -110,6 +111,96 @@ class ComputeStub:
                 request_serializer=stratus_dot_v1_dot_compute__pb2.ListServicesRequest.SerializeToString,
                 response_deserializer=stratus_dot_v1_dot_compute__pb2.ListServicesResponse.FromString,
                 _registered_method=True)
+        self.SetFlavorExtraSpecs = channel.unary_unary(
+                '/stratus.v1.Compute/SetFlavorExtraSpecs',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.SetFlavorExtraSpecsRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_types__pb2.Flavor.FromString,
+                _registered_method=True)
+        self.DeleteFlavorExtraSpec = channel.unary_unary(
+                '/stratus.v1.Compute/DeleteFlavorExtraSpec',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.DeleteFlavorExtraSpecRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_types__pb2.Flavor.FromString,
+                _registered_method=True)
+        self.CreateServerGroup = channel.unary_unary(
+                '/stratus.v1.Compute/CreateServerGroup',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.CreateServerGroupRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_types__pb2.ServerGroup.FromString,
+                _registered_method=True)
+        self.ListServerGroups = channel.unary_unary(
+                '/stratus.v1.Compute/ListServerGroups',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.ListServerGroupsRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_compute__pb2.ListServerGroupsResponse.FromString,
+                _registered_method=True)
+        self.GetServerGroup = channel.unary_unary(
+                '/stratus.v1.Compute/GetServerGroup',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.GetServerGroupRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_types__pb2.ServerGroup.FromString,
+                _registered_method=True)
+        self.DeleteServerGroup = channel.unary_unary(
+                '/stratus.v1.Compute/DeleteServerGroup',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.DeleteServerGroupRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_compute__pb2.DeleteServerGroupResponse.FromString,
+                _registered_method=True)
+        self.CreateAggregate = channel.unary_unary(
+                '/stratus.v1.Compute/CreateAggregate',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.CreateAggregateRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_types__pb2.Aggregate.FromString,
+                _registered_method=True)
+        self.ListAggregates = channel.unary_unary(
+                '/stratus.v1.Compute/ListAggregates',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.ListAggregatesRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_compute__pb2.ListAggregatesResponse.FromString,
+                _registered_method=True)
+        self.GetAggregate = channel.unary_unary(
+                '/stratus.v1.Compute/GetAggregate',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.GetAggregateRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_types__pb2.Aggregate.FromString,
+                _registered_method=True)
+        self.UpdateAggregate = channel.unary_unary(
+                '/stratus.v1.Compute/UpdateAggregate',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.UpdateAggregateRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_types__pb2.Aggregate.FromString,
+                _registered_method=True)
+        self.DeleteAggregate = channel.unary_unary(
+                '/stratus.v1.Compute/DeleteAggregate',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.DeleteAggregateRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_compute__pb2.DeleteAggregateResponse.FromString,
+                _registered_method=True)
+        self.AddAggregateHost = channel.unary_unary(
+                '/stratus.v1.Compute/AddAggregateHost',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.AggregateHostRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_types__pb2.Aggregate.FromString,
+                _registered_method=True)
+        self.RemoveAggregateHost = channel.unary_unary(
+                '/stratus.v1.Compute/RemoveAggregateHost',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.AggregateHostRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_types__pb2.Aggregate.FromString,
+                _registered_method=True)
+        self.SetAggregateMetadata = channel.unary_unary(
+                '/stratus.v1.Compute/SetAggregateMetadata',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.SetAggregateMetadataRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_types__pb2.Aggregate.FromString,
+                _registered_method=True)
+        self.ListAvailabilityZones = channel.unary_unary(
+                '/stratus.v1.Compute/ListAvailabilityZones',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.ListAvailabilityZonesRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_compute__pb2.ListAvailabilityZonesResponse.FromString,
+                _registered_method=True)
+        self.ExplainPlacement = channel.unary_unary(
+                '/stratus.v1.Compute/ExplainPlacement',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.CreateServersRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_scheduler__pb2.ExplainResponse.FromString,
+                _registered_method=True)
+        self.GetConsoleOutput = channel.unary_unary(
+                '/stratus.v1.Compute/GetConsoleOutput',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.GetConsoleOutputRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_compute__pb2.GetConsoleOutputResponse.FromString,
+                _registered_method=True)
+        self.CreateRemoteConsole = channel.unary_unary(
+                '/stratus.v1.Compute/CreateRemoteConsole',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.CreateRemoteConsoleRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_compute__pb2.RemoteConsole.FromString,
+                _registered_method=True)
 
 
 class ComputeServicer:
@@ -207,6 +298,119 @@ class ComputeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetFlavorExtraSpecs(self, request, context):
+        """Flavor extra specs (Nova's os-extra_specs).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteFlavorExtraSpec(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateServerGroup(self, request, context):
+        """Server groups (Nova's os-server-groups).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListServerGroups(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetServerGroup(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteServerGroup(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateAggregate(self, request, context):
+        """Host aggregates and availability zones (Nova's os-aggregates, os-availability-zone).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAggregates(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAggregate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateAggregate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteAggregate(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddAggregateHost(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveAggregateHost(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetAggregateMetadata(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListAvailabilityZones(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExplainPlacement(self, request, context):
+        """Admin: how the scheduler would place this boot request, claiming nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConsoleOutput(self, request, context):
+        """Consoles: the serial log, and a VNC console URL through the console proxy.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateRemoteConsole(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ComputeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -284,6 +488,96 @@ def add_ComputeServicer_to_server(servicer, server):
                     servicer.ListServices,
                     request_deserializer=stratus_dot_v1_dot_compute__pb2.ListServicesRequest.FromString,
                     response_serializer=stratus_dot_v1_dot_compute__pb2.ListServicesResponse.SerializeToString,
+            ),
+            'SetFlavorExtraSpecs': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetFlavorExtraSpecs,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.SetFlavorExtraSpecsRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_types__pb2.Flavor.SerializeToString,
+            ),
+            'DeleteFlavorExtraSpec': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteFlavorExtraSpec,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.DeleteFlavorExtraSpecRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_types__pb2.Flavor.SerializeToString,
+            ),
+            'CreateServerGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateServerGroup,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.CreateServerGroupRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_types__pb2.ServerGroup.SerializeToString,
+            ),
+            'ListServerGroups': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListServerGroups,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.ListServerGroupsRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_compute__pb2.ListServerGroupsResponse.SerializeToString,
+            ),
+            'GetServerGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetServerGroup,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.GetServerGroupRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_types__pb2.ServerGroup.SerializeToString,
+            ),
+            'DeleteServerGroup': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteServerGroup,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.DeleteServerGroupRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_compute__pb2.DeleteServerGroupResponse.SerializeToString,
+            ),
+            'CreateAggregate': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateAggregate,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.CreateAggregateRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_types__pb2.Aggregate.SerializeToString,
+            ),
+            'ListAggregates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAggregates,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.ListAggregatesRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_compute__pb2.ListAggregatesResponse.SerializeToString,
+            ),
+            'GetAggregate': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAggregate,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.GetAggregateRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_types__pb2.Aggregate.SerializeToString,
+            ),
+            'UpdateAggregate': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateAggregate,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.UpdateAggregateRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_types__pb2.Aggregate.SerializeToString,
+            ),
+            'DeleteAggregate': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteAggregate,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.DeleteAggregateRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_compute__pb2.DeleteAggregateResponse.SerializeToString,
+            ),
+            'AddAggregateHost': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddAggregateHost,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.AggregateHostRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_types__pb2.Aggregate.SerializeToString,
+            ),
+            'RemoveAggregateHost': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveAggregateHost,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.AggregateHostRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_types__pb2.Aggregate.SerializeToString,
+            ),
+            'SetAggregateMetadata': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetAggregateMetadata,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.SetAggregateMetadataRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_types__pb2.Aggregate.SerializeToString,
+            ),
+            'ListAvailabilityZones': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListAvailabilityZones,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.ListAvailabilityZonesRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_compute__pb2.ListAvailabilityZonesResponse.SerializeToString,
+            ),
+            'ExplainPlacement': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExplainPlacement,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.CreateServersRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_scheduler__pb2.ExplainResponse.SerializeToString,
+            ),
+            'GetConsoleOutput': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConsoleOutput,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.GetConsoleOutputRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_compute__pb2.GetConsoleOutputResponse.SerializeToString,
+            ),
+            'CreateRemoteConsole': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateRemoteConsole,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.CreateRemoteConsoleRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_compute__pb2.RemoteConsole.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -691,6 +985,492 @@ class Compute:
             '/stratus.v1.Compute/ListServices',
             stratus_dot_v1_dot_compute__pb2.ListServicesRequest.SerializeToString,
             stratus_dot_v1_dot_compute__pb2.ListServicesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetFlavorExtraSpecs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/SetFlavorExtraSpecs',
+            stratus_dot_v1_dot_compute__pb2.SetFlavorExtraSpecsRequest.SerializeToString,
+            stratus_dot_v1_dot_types__pb2.Flavor.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteFlavorExtraSpec(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/DeleteFlavorExtraSpec',
+            stratus_dot_v1_dot_compute__pb2.DeleteFlavorExtraSpecRequest.SerializeToString,
+            stratus_dot_v1_dot_types__pb2.Flavor.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateServerGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/CreateServerGroup',
+            stratus_dot_v1_dot_compute__pb2.CreateServerGroupRequest.SerializeToString,
+            stratus_dot_v1_dot_types__pb2.ServerGroup.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListServerGroups(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/ListServerGroups',
+            stratus_dot_v1_dot_compute__pb2.ListServerGroupsRequest.SerializeToString,
+            stratus_dot_v1_dot_compute__pb2.ListServerGroupsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetServerGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/GetServerGroup',
+            stratus_dot_v1_dot_compute__pb2.GetServerGroupRequest.SerializeToString,
+            stratus_dot_v1_dot_types__pb2.ServerGroup.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteServerGroup(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/DeleteServerGroup',
+            stratus_dot_v1_dot_compute__pb2.DeleteServerGroupRequest.SerializeToString,
+            stratus_dot_v1_dot_compute__pb2.DeleteServerGroupResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateAggregate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/CreateAggregate',
+            stratus_dot_v1_dot_compute__pb2.CreateAggregateRequest.SerializeToString,
+            stratus_dot_v1_dot_types__pb2.Aggregate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAggregates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/ListAggregates',
+            stratus_dot_v1_dot_compute__pb2.ListAggregatesRequest.SerializeToString,
+            stratus_dot_v1_dot_compute__pb2.ListAggregatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAggregate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/GetAggregate',
+            stratus_dot_v1_dot_compute__pb2.GetAggregateRequest.SerializeToString,
+            stratus_dot_v1_dot_types__pb2.Aggregate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateAggregate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/UpdateAggregate',
+            stratus_dot_v1_dot_compute__pb2.UpdateAggregateRequest.SerializeToString,
+            stratus_dot_v1_dot_types__pb2.Aggregate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteAggregate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/DeleteAggregate',
+            stratus_dot_v1_dot_compute__pb2.DeleteAggregateRequest.SerializeToString,
+            stratus_dot_v1_dot_compute__pb2.DeleteAggregateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddAggregateHost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/AddAggregateHost',
+            stratus_dot_v1_dot_compute__pb2.AggregateHostRequest.SerializeToString,
+            stratus_dot_v1_dot_types__pb2.Aggregate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveAggregateHost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/RemoveAggregateHost',
+            stratus_dot_v1_dot_compute__pb2.AggregateHostRequest.SerializeToString,
+            stratus_dot_v1_dot_types__pb2.Aggregate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetAggregateMetadata(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/SetAggregateMetadata',
+            stratus_dot_v1_dot_compute__pb2.SetAggregateMetadataRequest.SerializeToString,
+            stratus_dot_v1_dot_types__pb2.Aggregate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListAvailabilityZones(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/ListAvailabilityZones',
+            stratus_dot_v1_dot_compute__pb2.ListAvailabilityZonesRequest.SerializeToString,
+            stratus_dot_v1_dot_compute__pb2.ListAvailabilityZonesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExplainPlacement(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/ExplainPlacement',
+            stratus_dot_v1_dot_compute__pb2.CreateServersRequest.SerializeToString,
+            stratus_dot_v1_dot_scheduler__pb2.ExplainResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConsoleOutput(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/GetConsoleOutput',
+            stratus_dot_v1_dot_compute__pb2.GetConsoleOutputRequest.SerializeToString,
+            stratus_dot_v1_dot_compute__pb2.GetConsoleOutputResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateRemoteConsole(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/CreateRemoteConsole',
+            stratus_dot_v1_dot_compute__pb2.CreateRemoteConsoleRequest.SerializeToString,
+            stratus_dot_v1_dot_compute__pb2.RemoteConsole.FromString,
             options,
             channel_credentials,
             insecure,

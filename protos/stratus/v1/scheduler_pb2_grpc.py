@@ -39,13 +39,27 @@ class SchedulerStub:
                 request_serializer=stratus_dot_v1_dot_scheduler__pb2.SelectDestinationRequest.SerializeToString,
                 response_deserializer=stratus_dot_v1_dot_scheduler__pb2.SelectDestinationResponse.FromString,
                 _registered_method=True)
+        self.Explain = channel.unary_unary(
+                '/stratus.v1.Scheduler/Explain',
+                request_serializer=stratus_dot_v1_dot_scheduler__pb2.SelectDestinationRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_scheduler__pb2.ExplainResponse.FromString,
+                _registered_method=True)
 
 
 class SchedulerServicer:
     """Missing associated documentation comment in .proto file."""
 
     def SelectDestination(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Choose a host and claim the instance's resources on it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Explain(self, request, context):
+        """The same decision, claiming nothing: the hosts left after each filter and the top
+        weighed hosts with each weigher's part.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -57,6 +71,11 @@ def add_SchedulerServicer_to_server(servicer, server):
                     servicer.SelectDestination,
                     request_deserializer=stratus_dot_v1_dot_scheduler__pb2.SelectDestinationRequest.FromString,
                     response_serializer=stratus_dot_v1_dot_scheduler__pb2.SelectDestinationResponse.SerializeToString,
+            ),
+            'Explain': grpc.unary_unary_rpc_method_handler(
+                    servicer.Explain,
+                    request_deserializer=stratus_dot_v1_dot_scheduler__pb2.SelectDestinationRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_scheduler__pb2.ExplainResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -86,6 +105,33 @@ class Scheduler:
             '/stratus.v1.Scheduler/SelectDestination',
             stratus_dot_v1_dot_scheduler__pb2.SelectDestinationRequest.SerializeToString,
             stratus_dot_v1_dot_scheduler__pb2.SelectDestinationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Explain(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Scheduler/Explain',
+            stratus_dot_v1_dot_scheduler__pb2.SelectDestinationRequest.SerializeToString,
+            stratus_dot_v1_dot_scheduler__pb2.ExplainResponse.FromString,
             options,
             channel_credentials,
             insecure,

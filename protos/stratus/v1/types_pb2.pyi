@@ -180,7 +180,7 @@ class Fault(_message.Message):
     def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., details: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Instance(_message.Message):
-    __slots__ = ("id", "name", "project_id", "user_id", "flavor", "image_id", "vm_state", "task_state", "power_state", "host", "metadata", "addresses", "fault", "reservation_id", "launch_index", "created_at", "updated_at", "launched_at", "terminated_at", "failed_hosts", "progress", "build_errors")
+    __slots__ = ("id", "name", "project_id", "user_id", "flavor", "image_id", "vm_state", "task_state", "power_state", "host", "metadata", "addresses", "fault", "reservation_id", "launch_index", "created_at", "updated_at", "launched_at", "terminated_at", "failed_hosts", "progress", "build_errors", "availability_zone", "scheduler_hints", "server_group_id", "alternate_hosts")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -210,6 +210,10 @@ class Instance(_message.Message):
     FAILED_HOSTS_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
     BUILD_ERRORS_FIELD_NUMBER: _ClassVar[int]
+    AVAILABILITY_ZONE_FIELD_NUMBER: _ClassVar[int]
+    SCHEDULER_HINTS_FIELD_NUMBER: _ClassVar[int]
+    SERVER_GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    ALTERNATE_HOSTS_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     project_id: str
@@ -232,7 +236,79 @@ class Instance(_message.Message):
     failed_hosts: _containers.RepeatedScalarFieldContainer[str]
     progress: int
     build_errors: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., user_id: _Optional[str] = ..., flavor: _Optional[_Union[Flavor, _Mapping]] = ..., image_id: _Optional[str] = ..., vm_state: _Optional[_Union[VmState, str]] = ..., task_state: _Optional[_Union[TaskState, str]] = ..., power_state: _Optional[_Union[PowerState, str]] = ..., host: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., addresses: _Optional[_Iterable[_Union[Address, _Mapping]]] = ..., fault: _Optional[_Union[Fault, _Mapping]] = ..., reservation_id: _Optional[str] = ..., launch_index: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., launched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., terminated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., failed_hosts: _Optional[_Iterable[str]] = ..., progress: _Optional[int] = ..., build_errors: _Optional[_Iterable[str]] = ...) -> None: ...
+    availability_zone: str
+    scheduler_hints: SchedulerHints
+    server_group_id: str
+    alternate_hosts: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., user_id: _Optional[str] = ..., flavor: _Optional[_Union[Flavor, _Mapping]] = ..., image_id: _Optional[str] = ..., vm_state: _Optional[_Union[VmState, str]] = ..., task_state: _Optional[_Union[TaskState, str]] = ..., power_state: _Optional[_Union[PowerState, str]] = ..., host: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., addresses: _Optional[_Iterable[_Union[Address, _Mapping]]] = ..., fault: _Optional[_Union[Fault, _Mapping]] = ..., reservation_id: _Optional[str] = ..., launch_index: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., launched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., terminated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., failed_hosts: _Optional[_Iterable[str]] = ..., progress: _Optional[int] = ..., build_errors: _Optional[_Iterable[str]] = ..., availability_zone: _Optional[str] = ..., scheduler_hints: _Optional[_Union[SchedulerHints, _Mapping]] = ..., server_group_id: _Optional[str] = ..., alternate_hosts: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SchedulerHints(_message.Message):
+    __slots__ = ("same_host", "different_host", "group", "build_near_host_ip", "cidr", "query")
+    SAME_HOST_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENT_HOST_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    BUILD_NEAR_HOST_IP_FIELD_NUMBER: _ClassVar[int]
+    CIDR_FIELD_NUMBER: _ClassVar[int]
+    QUERY_FIELD_NUMBER: _ClassVar[int]
+    same_host: _containers.RepeatedScalarFieldContainer[str]
+    different_host: _containers.RepeatedScalarFieldContainer[str]
+    group: str
+    build_near_host_ip: str
+    cidr: str
+    query: str
+    def __init__(self, same_host: _Optional[_Iterable[str]] = ..., different_host: _Optional[_Iterable[str]] = ..., group: _Optional[str] = ..., build_near_host_ip: _Optional[str] = ..., cidr: _Optional[str] = ..., query: _Optional[str] = ...) -> None: ...
+
+class Aggregate(_message.Message):
+    __slots__ = ("id", "name", "availability_zone", "hosts", "metadata", "created_at", "updated_at")
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    AVAILABILITY_ZONE_FIELD_NUMBER: _ClassVar[int]
+    HOSTS_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    availability_zone: str
+    hosts: _containers.RepeatedScalarFieldContainer[str]
+    metadata: _containers.ScalarMap[str, str]
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., availability_zone: _Optional[str] = ..., hosts: _Optional[_Iterable[str]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ServerGroup(_message.Message):
+    __slots__ = ("id", "name", "policy", "rules", "members", "project_id", "user_id", "created_at")
+    class RulesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    POLICY_FIELD_NUMBER: _ClassVar[int]
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    policy: str
+    rules: _containers.ScalarMap[str, str]
+    members: _containers.RepeatedScalarFieldContainer[str]
+    project_id: str
+    user_id: str
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., policy: _Optional[str] = ..., rules: _Optional[_Mapping[str, str]] = ..., members: _Optional[_Iterable[str]] = ..., project_id: _Optional[str] = ..., user_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class InstanceAction(_message.Message):
     __slots__ = ("instance_id", "request_id", "action", "user_id", "project_id", "start_time", "finish_time", "result", "message")
@@ -257,7 +333,14 @@ class InstanceAction(_message.Message):
     def __init__(self, instance_id: _Optional[str] = ..., request_id: _Optional[str] = ..., action: _Optional[str] = ..., user_id: _Optional[str] = ..., project_id: _Optional[str] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., finish_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., result: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class Host(_message.Message):
-    __slots__ = ("name", "agent_id", "hypervisor_type", "hypervisor_version", "hypervisor_uri", "host_ip", "cpu_model", "vcpus", "memory_mb", "local_gb", "vcpus_used", "memory_mb_used", "local_gb_used", "running_vms", "enabled", "disabled_reason", "updated_at", "console_address")
+    __slots__ = ("name", "agent_id", "hypervisor_type", "hypervisor_version", "hypervisor_uri", "host_ip", "cpu_model", "vcpus", "memory_mb", "local_gb", "vcpus_used", "memory_mb_used", "local_gb_used", "running_vms", "enabled", "disabled_reason", "updated_at", "console_address", "supported_instances", "capabilities")
+    class CapabilitiesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
     NAME_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     HYPERVISOR_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -276,6 +359,8 @@ class Host(_message.Message):
     DISABLED_REASON_FIELD_NUMBER: _ClassVar[int]
     UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
     CONSOLE_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    SUPPORTED_INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
     name: str
     agent_id: str
     hypervisor_type: str
@@ -294,7 +379,9 @@ class Host(_message.Message):
     disabled_reason: str
     updated_at: _timestamp_pb2.Timestamp
     console_address: str
-    def __init__(self, name: _Optional[str] = ..., agent_id: _Optional[str] = ..., hypervisor_type: _Optional[str] = ..., hypervisor_version: _Optional[int] = ..., hypervisor_uri: _Optional[str] = ..., host_ip: _Optional[str] = ..., cpu_model: _Optional[str] = ..., vcpus: _Optional[int] = ..., memory_mb: _Optional[int] = ..., local_gb: _Optional[int] = ..., vcpus_used: _Optional[int] = ..., memory_mb_used: _Optional[int] = ..., local_gb_used: _Optional[int] = ..., running_vms: _Optional[int] = ..., enabled: _Optional[bool] = ..., disabled_reason: _Optional[str] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., console_address: _Optional[str] = ...) -> None: ...
+    supported_instances: _containers.RepeatedScalarFieldContainer[str]
+    capabilities: _containers.ScalarMap[str, str]
+    def __init__(self, name: _Optional[str] = ..., agent_id: _Optional[str] = ..., hypervisor_type: _Optional[str] = ..., hypervisor_version: _Optional[int] = ..., hypervisor_uri: _Optional[str] = ..., host_ip: _Optional[str] = ..., cpu_model: _Optional[str] = ..., vcpus: _Optional[int] = ..., memory_mb: _Optional[int] = ..., local_gb: _Optional[int] = ..., vcpus_used: _Optional[int] = ..., memory_mb_used: _Optional[int] = ..., local_gb_used: _Optional[int] = ..., running_vms: _Optional[int] = ..., enabled: _Optional[bool] = ..., disabled_reason: _Optional[str] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., console_address: _Optional[str] = ..., supported_instances: _Optional[_Iterable[str]] = ..., capabilities: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class HostUsage(_message.Message):
     __slots__ = ("host", "vcpus_used", "memory_mb_used", "local_gb_used", "instances")

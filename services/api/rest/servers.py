@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from services.api.rest import parsing, views
+from services.api.rest import consoles, parsing, views
 from services.api.rest.deps import ComputeApiLike, get_api, get_context, get_links
 from services.api.rest.errors import ApiError, BadRequest
 from services.api.status import KNOWN_STATUSES
@@ -232,8 +232,13 @@ async def delete_server(server_id: str, api: Api, ctx: Ctx) -> Response:
 @router.post(
     "/servers/{server_id}/action", status_code=202, openapi_extra=json_body_doc(ACTION_SCHEMA)
 )
-async def server_action(server_id: str, request: Request, api: Api, ctx: Ctx) -> Response:
-    action, reboot_type = action_request(await parsing.json_body(request))
+async def server_action(
+    server_id: str, request: Request, api: Api, ctx: Ctx
+) -> Response:
+    body = await parsing.json_body(request)
+    if isinstance(body, dict) and len(body) == 1 and next(iter(body)) in consoles.ACTIONS:
+        return await consoles.server_action(request, ctx, server_id, body)
+    action, reboot_type = action_request(body)
     await api.server_action(ctx, server_id, action, reboot_type)
     return Response(status_code=202)
 
