@@ -1,8 +1,19 @@
-"""The scheduler's in-memory view of every host, fed by etcd watches (no scan per request)."""
+"""The scheduler's view of every host: one HostState per host, and the same facts as columns.
+
+`HostState` is what a filter's definition reads (`host_passes(host, spec)`). `HostTable`
+keeps every host's numbers in numpy columns so that the filters and weighers that run
+on every request (resources, liveness, weights) test all hosts at once instead of one
+Python call per host. The view keeps both current from etcd watches, one host at a time.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
 
 from services.state import keys
 from services.state.claims import add_allocation
@@ -11,28 +22,149 @@ from services.state.informer import Informer
 from services.state.repository import Versioned
 from stratus.v1 import types_pb2 as t
 
+DEFAULT_ZONE = "nova"  # Nova's default_availability_zone: hosts in no zoned aggregate
+
 
 @dataclass(frozen=True)
 class HostState:
-    """One host as a filter sees it: its capacity, what is claimed on it, and liveness."""
+    """One host as a filter sees it: capacity, claims, liveness, aggregates, capabilities."""
 
     name: str
-    up: bool
-    enabled: bool
-    vcpus: int
-    memory_mb: int
-    local_gb: int
-    vcpus_used: int
-    memory_mb_used: int
-    local_gb_used: int
-    instances: int
+    up: bool = True
+    enabled: bool = True
+    vcpus: int = 0
+    memory_mb: int = 0
+    local_gb: int = 0
+    vcpus_used: int = 0
+    memory_mb_used: int = 0
+    local_gb_used: int = 0
+    instances: int = 0
+    # Effective ratios: the scheduler's defaults unless an aggregate of the host sets them.
+    cpu_allocation_ratio: float = 16.0
+    ram_allocation_ratio: float = 1.5
+    disk_allocation_ratio: float = 1.0
+    availability_zone: str = DEFAULT_ZONE
+    # Every metadata key of the host's aggregates, with the set of values they give it.
+    aggregate_metadata: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    host_ip: str = ""
+    hypervisor_type: str = ""
+    supported_instances: frozenset[str] = frozenset()  # "<arch>/<hv_type>/<vm_mode>"
+    capabilities: Mapping[str, str] = field(default_factory=dict)
+    recent_build_failures: int = 0
 
     @property
     def free_memory_mb(self) -> int:
         return self.memory_mb - self.memory_mb_used
 
+    @property
+    def free_disk_gb(self) -> int:
+        return self.local_gb - self.local_gb_used
 
-def _parse(message_type: type[t.Host] | type[t.HostUsage]):  # type: ignore[no-untyped-def]
+    @property
+    def free_vcpus(self) -> float:
+        """vCPUs left under the allocation ratio (what CPUWeigher weighs)."""
+        return self.vcpus * self.cpu_allocation_ratio - self.vcpus_used
+
+
+# Numeric columns of HostTable, each a float64 array with one value per host.
+NUMERIC_COLUMNS = (
+    "vcpus",
+    "memory_mb",
+    "local_gb",
+    "vcpus_used",
+    "memory_mb_used",
+    "local_gb_used",
+    "instances",
+    "cpu_allocation_ratio",
+    "ram_allocation_ratio",
+    "disk_allocation_ratio",
+    "recent_build_failures",
+)
+
+
+class HostTable:
+    """Every host's state as a row: `states[i]` and column arrays `column(name)[i]`.
+
+    Rows are kept dense: removing a host moves the last row into its place, so `rows`
+    are not stable across removals; names are.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self.names: list[str] = []
+        self.states: list[HostState] = []
+        self.index: dict[str, int] = {}
+        self._capacity = capacity
+        self._numeric = {name: np.zeros(capacity) for name in NUMERIC_COLUMNS}
+        self._up = np.zeros(capacity, dtype=bool)
+        self._enabled = np.zeros(capacity, dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def column(self, name: str) -> npt.NDArray[np.float64]:
+        """The live column `name` over all hosts (a view: do not write to it)."""
+        return self._numeric[name][: len(self.names)]
+
+    @property
+    def up(self) -> npt.NDArray[np.bool_]:
+        return self._up[: len(self.names)]
+
+    @property
+    def enabled(self) -> npt.NDArray[np.bool_]:
+        return self._enabled[: len(self.names)]
+
+    def _grow(self) -> None:
+        self._capacity *= 2
+        for name, array in self._numeric.items():
+            self._numeric[name] = np.resize(array, self._capacity)
+        self._up = np.resize(self._up, self._capacity)
+        self._enabled = np.resize(self._enabled, self._capacity)
+
+    def upsert(self, state: HostState) -> None:
+        row = self.index.get(state.name)
+        if row is None:
+            if len(self.names) == self._capacity:
+                self._grow()
+            row = len(self.names)
+            self.names.append(state.name)
+            self.states.append(state)
+            self.index[state.name] = row
+        else:
+            self.states[row] = state
+        for name, array in self._numeric.items():
+            array[row] = getattr(state, name)
+        self._up[row] = state.up
+        self._enabled[row] = state.enabled
+
+    def remove(self, name: str) -> None:
+        row = self.index.pop(name, None)
+        if row is None:
+            return
+        last = len(self.names) - 1
+        if row != last:
+            moved = self.names[last]
+            self.names[row] = moved
+            self.states[row] = self.states[last]
+            self.index[moved] = row
+            for array in self._numeric.values():
+                array[row] = array[last]
+            self._up[row] = self._up[last]
+            self._enabled[row] = self._enabled[last]
+        self.names.pop()
+        self.states.pop()
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """What a host has unless one of its aggregates says otherwise."""
+
+    cpu_allocation_ratio: float = 16.0
+    ram_allocation_ratio: float = 1.5
+    disk_allocation_ratio: float = 1.0
+    build_failure_window_seconds: float = 600.0
+
+
+def _parse(message_type: type[t.Host] | type[t.HostUsage] | type[t.Aggregate]):  # type: ignore[no-untyped-def]
     def decode(raw: bytes):  # type: ignore[no-untyped-def]
         message = message_type()
         message.ParseFromString(raw)
@@ -41,19 +173,148 @@ def _parse(message_type: type[t.Host] | type[t.HostUsage]):  # type: ignore[no-u
     return decode
 
 
-class HostStateView:
-    """Hosts, their liveness and their claimed usage, each kept live by an Informer."""
+def _ratio(metadata: Mapping[str, frozenset[str]], key: str, default: float) -> float:
+    """An aggregate's ratio override; with several, the lowest wins (Nova takes the min)."""
+    values = []
+    for raw in metadata.get(key, ()):
+        try:
+            values.append(float(raw))
+        except ValueError:
+            continue
+    return min(values) if values else default
 
-    def __init__(self, etcd: Etcd) -> None:
+
+def build_state(
+    name: str,
+    host: t.Host,
+    alive: bool,
+    usage: t.HostUsage,
+    aggregates: list[t.Aggregate],
+    defaults: Defaults,
+    now: float,
+) -> HostState:
+    """One host's state from its report, liveness, claimed usage and aggregates."""
+    metadata: dict[str, set[str]] = {}
+    zones = set()
+    for aggregate in aggregates:
+        if aggregate.availability_zone:
+            zones.add(aggregate.availability_zone)
+            metadata.setdefault("availability_zone", set()).add(aggregate.availability_zone)
+        for key, value in aggregate.metadata.items():
+            metadata.setdefault(key, set()).add(value)
+    frozen = {key: frozenset(values) for key, values in metadata.items()}
+    failures = usage.recent_build_failures
+    if (
+        failures
+        and now - usage.last_build_failure_at.seconds > defaults.build_failure_window_seconds
+    ):
+        failures = 0
+    return HostState(
+        name=name,
+        up=alive,
+        enabled=host.enabled,
+        vcpus=host.vcpus,
+        memory_mb=host.memory_mb,
+        local_gb=host.local_gb,
+        vcpus_used=usage.vcpus_used,
+        memory_mb_used=usage.memory_mb_used,
+        local_gb_used=usage.local_gb_used,
+        instances=usage.instances,
+        cpu_allocation_ratio=_ratio(frozen, "cpu_allocation_ratio", defaults.cpu_allocation_ratio),
+        ram_allocation_ratio=_ratio(frozen, "ram_allocation_ratio", defaults.ram_allocation_ratio),
+        disk_allocation_ratio=_ratio(
+            frozen, "disk_allocation_ratio", defaults.disk_allocation_ratio
+        ),
+        availability_zone=sorted(zones)[0] if zones else DEFAULT_ZONE,
+        aggregate_metadata=frozen,
+        host_ip=host.host_ip,
+        hypervisor_type=host.hypervisor_type,
+        supported_instances=frozenset(host.supported_instances),
+        capabilities=dict(host.capabilities),
+        recent_build_failures=failures,
+    )
+
+
+class HostStateView:
+    """Hosts, their liveness, claimed usage and aggregates, kept live by etcd watches."""
+
+    def __init__(self, etcd: Etcd, defaults: Defaults | None = None) -> None:
+        self.defaults = defaults or Defaults()
         self.hosts: Informer[t.Host] = Informer(etcd, keys.HOSTS, _parse(t.Host))
         self.alive: Informer[bytes] = Informer(etcd, keys.HOST_ALIVE, lambda raw: raw)
         self.usage: Informer[t.HostUsage] = Informer(etcd, keys.HOST_USAGE, _parse(t.HostUsage))
+        self.aggregates: Informer[t.Aggregate] = Informer(
+            etcd, keys.AGGREGATES, _parse(t.Aggregate)
+        )
+        self.table = HostTable()
         # Claims this scheduler is committing right now, counted before etcd confirms them,
         # so that concurrent decisions see each other (Nova's consume_from_request).
         self.in_flight: dict[str, list[t.Allocation]] = {}
+        self._aggregates_of: dict[str, list[t.Aggregate]] = {}
+
+    @property
+    def informers(
+        self,
+    ) -> tuple[Informer[t.Host], Informer[bytes], Informer[t.HostUsage], Informer[t.Aggregate]]:
+        return (self.hosts, self.alive, self.usage, self.aggregates)
+
+    async def start(self) -> None:
+        self.hosts.on_change = self._host_changed
+        self.alive.on_change = self._host_changed
+        self.usage.on_change = self._host_changed
+        self.aggregates.on_change = self._aggregate_changed
+        for informer in self.informers:
+            informer.on_relist = self.rebuild
+        for informer in self.informers:
+            await informer.start()
+        self.rebuild()
+
+    async def stop(self) -> None:
+        for informer in self.informers:
+            await informer.stop()
+
+    def rebuild(self) -> None:
+        """Recompute every host (after a relist); single changes go through refresh()."""
+        self._aggregates_of = {}
+        for aggregate, _ in self.aggregates.items.values():
+            for host in aggregate.hosts:
+                self._aggregates_of.setdefault(host, []).append(aggregate)
+        for name in list(self.table.names):
+            if name not in self.hosts.items:
+                self.table.remove(name)
+        for name in self.hosts.items:
+            self.refresh(name)
+
+    def _host_changed(self, name: str) -> None:
+        self.refresh(name)
+
+    def _aggregate_changed(self, _: str) -> None:
+        self.rebuild()
+
+    def refresh(self, name: str) -> None:
+        """Recompute one host's row from what the informers hold."""
+        found = self.hosts.items.get(name)
+        if found is None:
+            self.table.remove(name)
+            return
+        usage = self.usage.items.get(name, (t.HostUsage(host=name), 0))[0]
+        for allocation in self.in_flight.get(name, ()):
+            usage = add_allocation(usage, allocation, +1)
+        self.table.upsert(
+            build_state(
+                name,
+                found[0],
+                name in self.alive.items,
+                usage,
+                self._aggregates_of.get(name, []),
+                self.defaults,
+                time.time(),
+            )
+        )
 
     def consume(self, allocation: t.Allocation) -> None:
         self.in_flight.setdefault(allocation.host, []).append(allocation)
+        self.refresh(allocation.host)
 
     def settle(self, allocation: t.Allocation, committed: Versioned[t.HostUsage] | None) -> None:
         """The claim is decided: stop counting it, and fold in what etcd now holds."""
@@ -64,33 +325,12 @@ class HostStateView:
             self.in_flight.pop(allocation.host, None)
         if committed is not None:
             self.usage.fold(committed.id, committed.message, committed.mod_revision)
-
-    async def start(self) -> None:
-        for informer in (self.hosts, self.alive, self.usage):
-            await informer.start()
-
-    async def stop(self) -> None:
-        for informer in (self.hosts, self.alive, self.usage):
-            await informer.stop()
+        self.refresh(allocation.host)
 
     def snapshot(self) -> list[HostState]:
-        states = []
-        for name, (host, _) in self.hosts.items.items():
-            usage = self.usage.items.get(name, (t.HostUsage(host=name), 0))[0]
-            for allocation in self.in_flight.get(name, ()):
-                usage = add_allocation(usage, allocation, +1)
-            states.append(
-                HostState(
-                    name=name,
-                    up=name in self.alive.items,
-                    enabled=host.enabled,
-                    vcpus=host.vcpus,
-                    memory_mb=host.memory_mb,
-                    local_gb=host.local_gb,
-                    vcpus_used=usage.vcpus_used,
-                    memory_mb_used=usage.memory_mb_used,
-                    local_gb_used=usage.local_gb_used,
-                    instances=usage.instances,
-                )
-            )
-        return states
+        return list(self.table.states)
+
+
+def with_usage(state: HostState, **changes: int) -> HostState:
+    """A copy of `state` with some counters changed (for tests and benchmarks)."""
+    return replace(state, **changes)  # type: ignore[arg-type]

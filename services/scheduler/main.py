@@ -14,8 +14,7 @@ from services.runtime.config import parse_args
 from services.runtime.grpc_server import start_server
 from services.scheduler import filters, weighers
 from services.scheduler.config import SchedulerConfig
-from services.scheduler.filters.base import AllocationRatios
-from services.scheduler.host_state import HostStateView
+from services.scheduler.host_state import Defaults, HostStateView
 from services.scheduler.manager import SchedulerManager
 from services.scheduler.service import SchedulerService
 from services.state.etcd import Etcd
@@ -26,20 +25,32 @@ log = structlog.get_logger(__name__)
 
 
 async def serve(config: SchedulerConfig, stop: asyncio.Event) -> None:
-    ratios = AllocationRatios(
-        cpu=config.cpu_allocation_ratio,
-        ram=config.ram_allocation_ratio,
-        disk=config.disk_allocation_ratio,
-    )
-    enabled_filters = filters.build(filters.DEFAULT_FILTERS, ratios)
-    enabled_weighers = [weighers.REGISTRY["RAMWeigher"](1.0)]
+    try:
+        enabled_filters = filters.build(filters.names_from(config.enabled_filters), config)
+        enabled_weighers = weighers.build(filters.names_from(config.weighers), config)
+    except ValueError as exc:
+        log.error("scheduler cannot start", error=str(exc))
+        raise SystemExit(f"stratus-scheduler: {exc}") from exc
     etcd = Etcd(config.etcd_endpoints)
     await etcd.connect()
     store = Store(etcd)
-    view = HostStateView(etcd)
+    view = HostStateView(
+        etcd,
+        Defaults(
+            cpu_allocation_ratio=config.cpu_allocation_ratio,
+            ram_allocation_ratio=config.ram_allocation_ratio,
+            disk_allocation_ratio=config.disk_allocation_ratio,
+            build_failure_window_seconds=config.build_failure_window_seconds,
+        ),
+    )
     await view.start()
     manager = SchedulerManager(
-        store, view, enabled_filters, enabled_weighers, ratios, config.host_subset_size
+        store,
+        view,
+        enabled_filters,
+        enabled_weighers,
+        host_subset_size=config.host_subset_size,
+        max_alternates=config.max_alternates,
     )
     service_name = scheduler_pb2.DESCRIPTOR.services_by_name["Scheduler"].full_name
     server = await start_server(
@@ -48,9 +59,13 @@ async def serve(config: SchedulerConfig, stop: asyncio.Event) -> None:
         lambda s: scheduler_pb2_grpc.add_SchedulerServicer_to_server(SchedulerService(manager), s),
         [service_name],
     )
-    endpoint = f"{config.bind_host}:{server.port}"
     keeper = await registration.register_process(etcd, "stratus-scheduler", config, server.port)
-    log.info("scheduler serving", grpc=endpoint, filters=list(filters.DEFAULT_FILTERS))
+    log.info(
+        "scheduler serving",
+        grpc=f"{config.bind_host}:{server.port}",
+        filters=[f.name for f in enabled_filters],
+        weighers=[w.name for w in enabled_weighers],
+    )
     await stop.wait()
     await keeper.stop()
     await server.stop(grace_seconds=5)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+import numpy as np
 import structlog
 from prometheus_client import Counter, Histogram
 
-from services.scheduler.filters.base import AllocationRatios, BaseFilter
-from services.scheduler.host_state import HostState, HostStateView
+from services.scheduler.filters.base import BaseFilter, Rows
+from services.scheduler.host_state import HostState, HostStateView, HostTable
 from services.scheduler.request_spec import RequestSpec
-from services.scheduler.weighers import weigh
+from services.scheduler.weighers import Weighed, weigh_rows
 from services.scheduler.weighers.base import BaseWeigher
 from services.state import claims
 from services.state.store import Store
@@ -40,16 +42,36 @@ CLAIM_CONFLICTS = Counter(
     "Claims lost to a concurrent change of the host's usage (the next host was tried).",
 )
 
+EXPLAIN_SAMPLE = 20
+EXPLAIN_TOP = 10
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Hosts ranked best first, what each filter did, and how the survivors weighed."""
+
+    ranked: list[str]
+    filters: list[scheduler_pb2.FilterResult]
+    weighed: Weighed
+    hosts_total: int
+
 
 def run_filters(
-    filters: Sequence[BaseFilter], hosts: list[HostState], spec: RequestSpec
-) -> tuple[list[HostState], list[scheduler_pb2.FilterResult]]:
-    """Apply each filter in order; the hosts left and what each filter removed."""
+    filters: Sequence[BaseFilter],
+    table: HostTable,
+    rows: Rows,
+    spec: RequestSpec,
+    *,
+    sample: int = 0,
+) -> tuple[Rows, list[scheduler_pb2.FilterResult]]:
+    """Apply each filter in order to the rows still in; what each filter removed and why."""
     results = []
     for host_filter in filters:
-        before = len(hosts)
-        hosts = [host for host in hosts if host_filter.host_passes(host, spec)]
-        removed = before - len(hosts)
+        if not host_filter.applies(spec):
+            continue
+        before = len(rows)
+        rows = rows[host_filter.passes(table, rows, spec)]
+        removed = before - len(rows)
         if removed:
             FILTER_REJECTIONS.labels(host_filter.name).inc(removed)
         results.append(
@@ -58,11 +80,12 @@ def run_filters(
                 hosts_before=before,
                 hosts_removed=removed,
                 reason=host_filter.reason(spec) if removed else "",
+                hosts_left_sample=[table.names[int(r)] for r in rows[:sample]],
             )
         )
-        if not hosts:
+        if not len(rows):
             break
-    return hosts, results
+    return rows, results
 
 
 def explain_no_valid_host(total: int, results: Sequence[scheduler_pb2.FilterResult]) -> str:
@@ -77,6 +100,48 @@ def explain_no_valid_host(total: int, results: Sequence[scheduler_pb2.FilterResu
     return "No valid host was found. " + "; ".join(parts)
 
 
+def decide(
+    filters: Sequence[BaseFilter],
+    weighers: Sequence[BaseWeigher],
+    table: HostTable,
+    spec: RequestSpec,
+    *,
+    host_subset_size: int = 1,
+    sample: int = 0,
+) -> Decision:
+    """The pure decision over a table: no I/O, no claim."""
+    if spec.only_hosts:
+        rows: Rows = np.array(
+            [table.index[h] for h in spec.only_hosts if h in table.index], dtype=np.intp
+        )
+    else:
+        rows = np.arange(len(table), dtype=np.intp)
+    total = len(rows)
+    rows, results = run_filters(filters, table, rows, spec, sample=sample)
+    weighed = weigh_rows(weighers, table, rows, spec)
+    order = np.argsort(-weighed.totals, kind="stable")
+    ranked = [table.names[int(rows[i])] for i in order]
+    # Spread concurrent decisions: pick randomly among the best `host_subset_size`.
+    if len(ranked) > 1 and host_subset_size > 1:
+        head = ranked[:host_subset_size]
+        random.shuffle(head)
+        ranked[: len(head)] = head
+    return Decision(ranked, results, weighed, total)
+
+
+def fits_now(host: HostState, spec: RequestSpec) -> Callable[[types_pb2.HostUsage], bool]:
+    """The resource limits re-checked against the usage read fresh at claim time."""
+
+    def fits(usage: types_pb2.HostUsage) -> bool:
+        return (
+            host.vcpus * host.cpu_allocation_ratio - usage.vcpus_used >= spec.vcpus
+            and host.memory_mb * host.ram_allocation_ratio - usage.memory_mb_used >= spec.memory_mb
+            and host.local_gb * host.disk_allocation_ratio - usage.local_gb_used >= spec.disk_gb
+        )
+
+    return fits
+
+
 class SchedulerManager:
     def __init__(
         self,
@@ -84,71 +149,102 @@ class SchedulerManager:
         view: HostStateView,
         filters: Sequence[BaseFilter],
         weighers: Sequence[BaseWeigher],
-        ratios: AllocationRatios,
+        *,
         host_subset_size: int = 1,
+        max_alternates: int = 2,
     ) -> None:
         self.store = store
         self.view = view
         self.filters = list(filters)
         self.weighers = list(weighers)
-        self.ratios = ratios
         self.host_subset_size = max(1, host_subset_size)
+        self.max_alternates = max_alternates
 
-    def _fits(self, host: HostState, spec: RequestSpec):  # type: ignore[no-untyped-def]
-        """The resource filters re-checked against the usage read fresh at claim time."""
-
-        def fits(usage: types_pb2.HostUsage) -> bool:
-            return (
-                host.vcpus * self.ratios.cpu - usage.vcpus_used >= spec.vcpus
-                and host.memory_mb * self.ratios.ram - usage.memory_mb_used >= spec.memory_mb
-                and host.local_gb * self.ratios.disk - usage.local_gb_used >= spec.disk_gb
-            )
-
-        return fits
+    def _decide(self, spec: RequestSpec, sample: int = 0) -> Decision:
+        started = time.perf_counter()
+        decision = decide(
+            self.filters,
+            self.weighers,
+            self.view.table,
+            spec,
+            host_subset_size=self.host_subset_size,
+            sample=sample,
+        )
+        DECISION_SECONDS.observe(time.perf_counter() - started)
+        return decision
 
     async def select_destination(
         self, request: scheduler_pb2.SelectDestinationRequest
     ) -> scheduler_pb2.SelectDestinationResponse:
         spec = RequestSpec.from_request(request)
-        started = time.perf_counter()
-        hosts = self.view.snapshot()
-        candidates, results = run_filters(self.filters, hosts, spec)
-        ranked = [host for _, host in weigh(self.weighers, candidates, spec)]
-        DECISION_SECONDS.observe(time.perf_counter() - started)
-        # Spread concurrent decisions: pick randomly among the best `host_subset_size`.
-        if len(ranked) > 1 and self.host_subset_size > 1:
-            head = ranked[: self.host_subset_size]
-            random.shuffle(head)
-            ranked[: len(head)] = head
-        for host in ranked:
+        decision = self._decide(spec)
+        table = self.view.table
+        for position, name in enumerate(decision.ranked):
+            row = table.index.get(name)
+            if row is None:
+                continue  # the host left while we weighed
             allocation = types_pb2.Allocation(
                 instance_id=spec.instance_id,
-                host=host.name,
+                host=name,
                 vcpus=spec.vcpus,
                 memory_mb=spec.memory_mb,
                 local_gb=spec.disk_gb,
             )
+            fits = fits_now(table.states[row], spec)
             self.view.consume(allocation)
             committed = None
             try:
-                committed = await claims.claim(self.store, allocation, self._fits(host, spec))
+                committed = await claims.claim(self.store, allocation, fits)
             finally:
                 self.view.settle(allocation, committed)
             if committed is not None:
                 DECISIONS.labels("placed").inc()
-                log.info("placed", instance_id=spec.instance_id, host=host.name)
+                wanted = min(spec.num_alternates or 0, self.max_alternates)
+                alternates = decision.ranked[position + 1 : position + 1 + wanted]
+                log.info("placed", instance_id=spec.instance_id, host=name, alternates=alternates)
                 return scheduler_pb2.SelectDestinationResponse(
-                    host=host.name, allocation=allocation, filters=results
+                    host=name,
+                    allocation=allocation,
+                    filters=decision.filters,
+                    alternates=alternates,
                 )
             CLAIM_CONFLICTS.inc()
-            log.info("claim lost, trying next host", host=host.name)
+            log.info("claim lost, trying next host", host=name)
         DECISIONS.labels("no_valid_host").inc()
-        if candidates:
+        if decision.ranked:
             reason = (
                 "No valid host was found. Every candidate host filled up while this "
                 "request was being placed."
             )
         else:
-            reason = explain_no_valid_host(len(hosts), results)
+            reason = explain_no_valid_host(decision.hosts_total, decision.filters)
         log.info("no valid host", instance_id=spec.instance_id, reason=reason)
-        return scheduler_pb2.SelectDestinationResponse(filters=results, no_valid_host_reason=reason)
+        return scheduler_pb2.SelectDestinationResponse(
+            filters=decision.filters, no_valid_host_reason=reason
+        )
+
+    def explain(
+        self, request: scheduler_pb2.SelectDestinationRequest
+    ) -> scheduler_pb2.ExplainResponse:
+        """The decision without a claim: hosts left after each filter, the top weighed hosts."""
+        spec = RequestSpec.from_request(request)
+        decision = self._decide(spec, sample=EXPLAIN_SAMPLE)
+        weighed = decision.weighed
+        order = np.argsort(-weighed.totals, kind="stable")[:EXPLAIN_TOP]
+        top = [
+            scheduler_pb2.WeighedHost(
+                host=self.view.table.names[int(weighed.rows[i])],
+                weight=float(weighed.totals[i]),
+                parts={name: float(part[i]) for name, part in weighed.parts.items()},
+            )
+            for i in order
+        ]
+        reason = (
+            "" if decision.ranked else explain_no_valid_host(decision.hosts_total, decision.filters)
+        )
+        return scheduler_pb2.ExplainResponse(
+            hosts_total=decision.hosts_total,
+            filters=decision.filters,
+            weighed=top,
+            no_valid_host_reason=reason,
+        )

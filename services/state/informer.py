@@ -28,7 +28,9 @@ class Informer(Generic[V]):
         self.items: dict[str, tuple[V, int]] = {}
         self.revision = 0
         self._task: asyncio.Task[None] | None = None
-        self._changed = asyncio.Condition()
+        # Called with the id of every record that changed; after a relist, on_relist.
+        self.on_change: Callable[[str], None] | None = None
+        self.on_relist: Callable[[], None] | None = None
 
     async def start(self) -> None:
         await self._relist()
@@ -53,6 +55,8 @@ class Informer(Generic[V]):
         known = self.items.get(record_id)
         if known is None or known[1] < mod_revision:
             self.items[record_id] = (value, mod_revision)
+            if self.on_change is not None:
+                self.on_change(record_id)
 
     async def _run(self) -> None:
         while True:
@@ -66,8 +70,10 @@ class Informer(Generic[V]):
                         if known is None or known[1] < event.revision:
                             self.items[record_id] = (self.decode(event.value), event.revision)
                     self.revision = event.revision
-                    async with self._changed:
-                        self._changed.notify_all()
+                    if self.on_change is not None:
+                        self.on_change(record_id)
             except CompactedError:
                 log.warning("watch revision compacted, listing again", prefix=self.prefix)
                 await self._relist()
+                if self.on_relist is not None:
+                    self.on_relist()

@@ -15,6 +15,8 @@ ALLOCATIONS = ROOT + "allocations/"  # <instance id>: one instance's claim
 SERVICES = ROOT + "services/"  # <binary>/<id>, under the service's lease
 TASKS = ROOT + "tasks/"
 NETWORKS = ROOT + "networks/"
+AGGREGATES = ROOT + "aggregates/"
+SERVER_GROUPS = ROOT + "server_groups/"
 FIXED_IPS = ROOT + "fixed_ips/"  # <network>/<address> -> instance id
 
 

@@ -22,6 +22,8 @@ class Store:
         self.services = Repository(etcd, keys.SERVICES, t.ServiceRecord, "Service", nested=True)
         self.tasks = Repository(etcd, keys.TASKS, t.Task, "Task")
         self.networks = Repository(etcd, keys.NETWORKS, t.Network, "Network")
+        self.aggregates = Repository(etcd, keys.AGGREGATES, t.Aggregate, "Aggregate")
+        self.server_groups = Repository(etcd, keys.SERVER_GROUPS, t.ServerGroup, "Server group")
         self.actions = Repository(
             etcd, keys.INSTANCE_ACTIONS, t.InstanceAction, "Instance action", nested=True
         )

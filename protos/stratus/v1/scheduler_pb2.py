@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from stratus.v1 import types_pb2 as stratus_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1astratus/v1/scheduler.proto\x12\nstratus.v1\x1a\x16stratus/v1/types.proto\"\x91\x02\n\x18SelectDestinationRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\"\n\x06\x66lavor\x18\x02 \x01(\x0b\x32\x12.stratus.v1.Flavor\x12 \n\x05image\x18\x03 \x01(\x0b\x32\x11.stratus.v1.Image\x12\x14\n\x0cignore_hosts\x18\x04 \x03(\t\x12\x12\n\nproject_id\x18\x05 \x01(\t\x12\x19\n\x11\x61vailability_zone\x18\x06 \x01(\t\x12)\n\x05hints\x18\x07 \x01(\x0b\x32\x1a.stratus.v1.SchedulerHints\x12\x16\n\x0enum_alternates\x18\x08 \x01(\x05\x12\x12\n\nonly_hosts\x18\t \x03(\t\"\x8c\x01\n\x0bWeighedHost\x12\x0c\n\x04host\x18\x01 \x01(\t\x12\x0e\n\x06weight\x18\x02 \x01(\x01\x12\x31\n\x05parts\x18\x03 \x03(\x0b\x32\".stratus.v1.WeighedHost.PartsEntry\x1a,\n\nPartsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\x99\x01\n\x0f\x45xplainResponse\x12\x13\n\x0bhosts_total\x18\x01 \x01(\x05\x12)\n\x07\x66ilters\x18\x02 \x03(\x0b\x32\x18.stratus.v1.FilterResult\x12(\n\x07weighed\x18\x03 \x03(\x0b\x32\x17.stratus.v1.WeighedHost\x12\x1c\n\x14no_valid_host_reason\x18\x04 \x01(\t\"v\n\x0c\x46ilterResult\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\x12\x14\n\x0chosts_before\x18\x02 \x01(\x05\x12\x15\n\rhosts_removed\x18\x03 \x01(\x05\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x19\n\x11hosts_left_sample\x18\x05 \x03(\t\"\xb2\x01\n\x19SelectDestinationResponse\x12\x0c\n\x04host\x18\x01 \x01(\t\x12*\n\nallocation\x18\x02 \x01(\x0b\x32\x16.stratus.v1.Allocation\x12)\n\x07\x66ilters\x18\x03 \x03(\x0b\x32\x18.stratus.v1.FilterResult\x12\x1c\n\x14no_valid_host_reason\x18\x04 \x01(\t\x12\x12\n\nalternates\x18\x05 \x03(\t2\xbb\x01\n\tScheduler\x12`\n\x11SelectDestination\x12$.stratus.v1.SelectDestinationRequest\x1a%.stratus.v1.SelectDestinationResponse\x12L\n\x07\x45xplain\x12$.stratus.v1.SelectDestinationRequest\x1a\x1b.stratus.v1.ExplainResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1astratus/v1/scheduler.proto\x12\nstratus.v1\x1a\x16stratus/v1/types.proto\"\x85\x03\n\x18SelectDestinationRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\"\n\x06\x66lavor\x18\x02 \x01(\x0b\x32\x12.stratus.v1.Flavor\x12 \n\x05image\x18\x03 \x01(\x0b\x32\x11.stratus.v1.Image\x12\x14\n\x0cignore_hosts\x18\x04 \x03(\t\x12\x12\n\nproject_id\x18\x05 \x01(\t\x12\x19\n\x11\x61vailability_zone\x18\x06 \x01(\t\x12)\n\x05hints\x18\x07 \x01(\x0b\x32\x1a.stratus.v1.SchedulerHints\x12\x16\n\x0enum_alternates\x18\x08 \x01(\x05\x12\x12\n\nonly_hosts\x18\t \x03(\t\x12&\n\x05group\x18\n \x01(\x0b\x32\x17.stratus.v1.ServerGroup\x12\x13\n\x0bgroup_hosts\x18\x0b \x03(\t\x12\x17\n\x0fsame_host_hosts\x18\x0c \x03(\t\x12\x1c\n\x14\x64ifferent_host_hosts\x18\r \x03(\t\"\x8c\x01\n\x0bWeighedHost\x12\x0c\n\x04host\x18\x01 \x01(\t\x12\x0e\n\x06weight\x18\x02 \x01(\x01\x12\x31\n\x05parts\x18\x03 \x03(\x0b\x32\".stratus.v1.WeighedHost.PartsEntry\x1a,\n\nPartsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x01:\x02\x38\x01\"\x99\x01\n\x0f\x45xplainResponse\x12\x13\n\x0bhosts_total\x18\x01 \x01(\x05\x12)\n\x07\x66ilters\x18\x02 \x03(\x0b\x32\x18.stratus.v1.FilterResult\x12(\n\x07weighed\x18\x03 \x03(\x0b\x32\x17.stratus.v1.WeighedHost\x12\x1c\n\x14no_valid_host_reason\x18\x04 \x01(\t\"v\n\x0c\x46ilterResult\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\x12\x14\n\x0chosts_before\x18\x02 \x01(\x05\x12\x15\n\rhosts_removed\x18\x03 \x01(\x05\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x19\n\x11hosts_left_sample\x18\x05 \x03(\t\"\xb2\x01\n\x19SelectDestinationResponse\x12\x0c\n\x04host\x18\x01 \x01(\t\x12*\n\nallocation\x18\x02 \x01(\x0b\x32\x16.stratus.v1.Allocation\x12)\n\x07\x66ilters\x18\x03 \x03(\x0b\x32\x18.stratus.v1.FilterResult\x12\x1c\n\x14no_valid_host_reason\x18\x04 \x01(\t\x12\x12\n\nalternates\x18\x05 \x03(\t2\xbb\x01\n\tScheduler\x12`\n\x11SelectDestination\x12$.stratus.v1.SelectDestinationRequest\x1a%.stratus.v1.SelectDestinationResponse\x12L\n\x07\x45xplain\x12$.stratus.v1.SelectDestinationRequest\x1a\x1b.stratus.v1.ExplainResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,17 +35,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WEIGHEDHOST_PARTSENTRY']._loaded_options = None
   _globals['_WEIGHEDHOST_PARTSENTRY']._serialized_options = b'8\001'
   _globals['_SELECTDESTINATIONREQUEST']._serialized_start=67
-  _globals['_SELECTDESTINATIONREQUEST']._serialized_end=340
-  _globals['_WEIGHEDHOST']._serialized_start=343
-  _globals['_WEIGHEDHOST']._serialized_end=483
-  _globals['_WEIGHEDHOST_PARTSENTRY']._serialized_start=439
-  _globals['_WEIGHEDHOST_PARTSENTRY']._serialized_end=483
-  _globals['_EXPLAINRESPONSE']._serialized_start=486
-  _globals['_EXPLAINRESPONSE']._serialized_end=639
-  _globals['_FILTERRESULT']._serialized_start=641
-  _globals['_FILTERRESULT']._serialized_end=759
-  _globals['_SELECTDESTINATIONRESPONSE']._serialized_start=762
-  _globals['_SELECTDESTINATIONRESPONSE']._serialized_end=940
-  _globals['_SCHEDULER']._serialized_start=943
-  _globals['_SCHEDULER']._serialized_end=1130
+  _globals['_SELECTDESTINATIONREQUEST']._serialized_end=456
+  _globals['_WEIGHEDHOST']._serialized_start=459
+  _globals['_WEIGHEDHOST']._serialized_end=599
+  _globals['_WEIGHEDHOST_PARTSENTRY']._serialized_start=555
+  _globals['_WEIGHEDHOST_PARTSENTRY']._serialized_end=599
+  _globals['_EXPLAINRESPONSE']._serialized_start=602
+  _globals['_EXPLAINRESPONSE']._serialized_end=755
+  _globals['_FILTERRESULT']._serialized_start=757
+  _globals['_FILTERRESULT']._serialized_end=875
+  _globals['_SELECTDESTINATIONRESPONSE']._serialized_start=878
+  _globals['_SELECTDESTINATIONRESPONSE']._serialized_end=1056
+  _globals['_SCHEDULER']._serialized_start=1059
+  _globals['_SCHEDULER']._serialized_end=1246
 # @@protoc_insertion_point(module_scope)

@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class SelectDestinationRequest(_message.Message):
-    __slots__ = ("instance_id", "flavor", "image", "ignore_hosts", "project_id", "availability_zone", "hints", "num_alternates", "only_hosts")
+    __slots__ = ("instance_id", "flavor", "image", "ignore_hosts", "project_id", "availability_zone", "hints", "num_alternates", "only_hosts", "group", "group_hosts", "same_host_hosts", "different_host_hosts")
     INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
     FLAVOR_FIELD_NUMBER: _ClassVar[int]
     IMAGE_FIELD_NUMBER: _ClassVar[int]
@@ -18,6 +18,10 @@ class SelectDestinationRequest(_message.Message):
     HINTS_FIELD_NUMBER: _ClassVar[int]
     NUM_ALTERNATES_FIELD_NUMBER: _ClassVar[int]
     ONLY_HOSTS_FIELD_NUMBER: _ClassVar[int]
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    GROUP_HOSTS_FIELD_NUMBER: _ClassVar[int]
+    SAME_HOST_HOSTS_FIELD_NUMBER: _ClassVar[int]
+    DIFFERENT_HOST_HOSTS_FIELD_NUMBER: _ClassVar[int]
     instance_id: str
     flavor: _types_pb2.Flavor
     image: _types_pb2.Image
@@ -27,7 +31,11 @@ class SelectDestinationRequest(_message.Message):
     hints: _types_pb2.SchedulerHints
     num_alternates: int
     only_hosts: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, instance_id: _Optional[str] = ..., flavor: _Optional[_Union[_types_pb2.Flavor, _Mapping]] = ..., image: _Optional[_Union[_types_pb2.Image, _Mapping]] = ..., ignore_hosts: _Optional[_Iterable[str]] = ..., project_id: _Optional[str] = ..., availability_zone: _Optional[str] = ..., hints: _Optional[_Union[_types_pb2.SchedulerHints, _Mapping]] = ..., num_alternates: _Optional[int] = ..., only_hosts: _Optional[_Iterable[str]] = ...) -> None: ...
+    group: _types_pb2.ServerGroup
+    group_hosts: _containers.RepeatedScalarFieldContainer[str]
+    same_host_hosts: _containers.RepeatedScalarFieldContainer[str]
+    different_host_hosts: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, instance_id: _Optional[str] = ..., flavor: _Optional[_Union[_types_pb2.Flavor, _Mapping]] = ..., image: _Optional[_Union[_types_pb2.Image, _Mapping]] = ..., ignore_hosts: _Optional[_Iterable[str]] = ..., project_id: _Optional[str] = ..., availability_zone: _Optional[str] = ..., hints: _Optional[_Union[_types_pb2.SchedulerHints, _Mapping]] = ..., num_alternates: _Optional[int] = ..., only_hosts: _Optional[_Iterable[str]] = ..., group: _Optional[_Union[_types_pb2.ServerGroup, _Mapping]] = ..., group_hosts: _Optional[_Iterable[str]] = ..., same_host_hosts: _Optional[_Iterable[str]] = ..., different_host_hosts: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class WeighedHost(_message.Message):
     __slots__ = ("host", "weight", "parts")

@@ -384,18 +384,22 @@ class Host(_message.Message):
     def __init__(self, name: _Optional[str] = ..., agent_id: _Optional[str] = ..., hypervisor_type: _Optional[str] = ..., hypervisor_version: _Optional[int] = ..., hypervisor_uri: _Optional[str] = ..., host_ip: _Optional[str] = ..., cpu_model: _Optional[str] = ..., vcpus: _Optional[int] = ..., memory_mb: _Optional[int] = ..., local_gb: _Optional[int] = ..., vcpus_used: _Optional[int] = ..., memory_mb_used: _Optional[int] = ..., local_gb_used: _Optional[int] = ..., running_vms: _Optional[int] = ..., enabled: _Optional[bool] = ..., disabled_reason: _Optional[str] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., console_address: _Optional[str] = ..., supported_instances: _Optional[_Iterable[str]] = ..., capabilities: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class HostUsage(_message.Message):
-    __slots__ = ("host", "vcpus_used", "memory_mb_used", "local_gb_used", "instances")
+    __slots__ = ("host", "vcpus_used", "memory_mb_used", "local_gb_used", "instances", "recent_build_failures", "last_build_failure_at")
     HOST_FIELD_NUMBER: _ClassVar[int]
     VCPUS_USED_FIELD_NUMBER: _ClassVar[int]
     MEMORY_MB_USED_FIELD_NUMBER: _ClassVar[int]
     LOCAL_GB_USED_FIELD_NUMBER: _ClassVar[int]
     INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    RECENT_BUILD_FAILURES_FIELD_NUMBER: _ClassVar[int]
+    LAST_BUILD_FAILURE_AT_FIELD_NUMBER: _ClassVar[int]
     host: str
     vcpus_used: int
     memory_mb_used: int
     local_gb_used: int
     instances: int
-    def __init__(self, host: _Optional[str] = ..., vcpus_used: _Optional[int] = ..., memory_mb_used: _Optional[int] = ..., local_gb_used: _Optional[int] = ..., instances: _Optional[int] = ...) -> None: ...
+    recent_build_failures: int
+    last_build_failure_at: _timestamp_pb2.Timestamp
+    def __init__(self, host: _Optional[str] = ..., vcpus_used: _Optional[int] = ..., memory_mb_used: _Optional[int] = ..., local_gb_used: _Optional[int] = ..., instances: _Optional[int] = ..., recent_build_failures: _Optional[int] = ..., last_build_failure_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Allocation(_message.Message):
     __slots__ = ("instance_id", "host", "vcpus", "memory_mb", "local_gb")

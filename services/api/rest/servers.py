@@ -232,9 +232,7 @@ async def delete_server(server_id: str, api: Api, ctx: Ctx) -> Response:
 @router.post(
     "/servers/{server_id}/action", status_code=202, openapi_extra=json_body_doc(ACTION_SCHEMA)
 )
-async def server_action(
-    server_id: str, request: Request, api: Api, ctx: Ctx
-) -> Response:
+async def server_action(server_id: str, request: Request, api: Api, ctx: Ctx) -> Response:
     body = await parsing.json_body(request)
     if isinstance(body, dict) and len(body) == 1 and next(iter(body)) in consoles.ACTIONS:
         return await consoles.server_action(request, ctx, server_id, body)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from services.scheduler.filters.base import BaseFilter
-from services.scheduler.host_state import HostState
+from services.scheduler.filters.base import BaseFilter, Mask, Rows
+from services.scheduler.host_state import HostState, HostTable
 from services.scheduler.request_spec import RequestSpec
 
 
@@ -12,6 +12,9 @@ class ComputeFilter(BaseFilter):
 
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
         return host.up and host.enabled
+
+    def passes(self, table: HostTable, rows: Rows, spec: RequestSpec) -> Mask:
+        return table.up[rows] & table.enabled[rows]
 
     def reason(self, spec: RequestSpec) -> str:
         return "are down or disabled"

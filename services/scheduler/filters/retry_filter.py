@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from services.scheduler.filters.base import BaseFilter
-from services.scheduler.host_state import HostState
+import numpy as np
+
+from services.scheduler.filters.base import BaseFilter, Mask, Rows
+from services.scheduler.host_state import HostState, HostTable
 from services.scheduler.request_spec import RequestSpec
 
 
@@ -10,8 +12,15 @@ class RetryFilter(BaseFilter):
 
     name = "RetryFilter"
 
+    def applies(self, spec: RequestSpec) -> bool:
+        return bool(spec.ignore_hosts)
+
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
         return host.name not in spec.ignore_hosts
+
+    def passes(self, table: HostTable, rows: Rows, spec: RequestSpec) -> Mask:
+        failed = [table.index[name] for name in spec.ignore_hosts if name in table.index]
+        return np.isin(rows, failed, invert=True)
 
     def reason(self, spec: RequestSpec) -> str:
         return "already failed this request"

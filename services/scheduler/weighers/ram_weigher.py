@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from services.scheduler.host_state import HostState
+from services.scheduler.host_state import HostState, HostTable
 from services.scheduler.request_spec import RequestSpec
-from services.scheduler.weighers.base import BaseWeigher
+from services.scheduler.weighers.base import BaseWeigher, Rows, Weights
 
 
 class RAMWeigher(BaseWeigher):
@@ -12,3 +12,6 @@ class RAMWeigher(BaseWeigher):
 
     def weigh(self, host: HostState, spec: RequestSpec) -> float:
         return float(host.free_memory_mb)
+
+    def weights(self, table: HostTable, rows: Rows, spec: RequestSpec) -> Weights:
+        return table.column("memory_mb")[rows] - table.column("memory_mb_used")[rows]

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from services.scheduler import filters
-from services.scheduler.filters.base import AllocationRatios
+from services.scheduler.config import SchedulerConfig
 from services.scheduler.filters.compute_filter import ComputeFilter
 from services.scheduler.filters.core_filter import CoreFilter
 from services.scheduler.filters.disk_filter import DiskFilter
 from services.scheduler.filters.ram_filter import RamFilter
 from services.scheduler.filters.retry_filter import RetryFilter
-from services.scheduler.host_state import HostState
+from services.scheduler.host_state import HostState, HostTable
 from services.scheduler.manager import explain_no_valid_host, run_filters
 from services.scheduler.request_spec import RequestSpec
 from services.scheduler.weighers import weigh
 from services.scheduler.weighers.ram_weigher import RAMWeigher
 
-RATIOS = AllocationRatios(cpu=2.0, ram=1.0, disk=1.0)
+RATIOS = SchedulerConfig()
 HOST = HostState(
     name="node-1",
     up=True,
@@ -31,6 +32,9 @@ HOST = HostState(
     memory_mb_used=0,
     local_gb_used=0,
     instances=0,
+    cpu_allocation_ratio=2.0,
+    ram_allocation_ratio=1.0,
+    disk_allocation_ratio=1.0,
 )
 SPEC = RequestSpec(instance_id="i", vcpus=2, memory_mb=2048, disk_gb=20, ignore_hosts=frozenset())
 
@@ -71,14 +75,28 @@ def test_unknown_filter_name_is_refused_naming_it() -> None:
         filters.build(["RamFilter", "FooFilter"], RATIOS)
 
 
+def table_of(hosts: list[HostState]) -> HostTable:
+    table = HostTable()
+    for host in hosts:
+        table.upsert(host)
+    return table
+
+
+def filter_all(hosts: list[HostState], spec: RequestSpec):  # type: ignore[no-untyped-def]
+    table = table_of(hosts)
+    names = ["ComputeFilter", "RetryFilter", "RamFilter", "CoreFilter", "DiskFilter"]
+    rows, results = run_filters(filters.build(names, RATIOS), table, np.arange(len(table)), spec)
+    return [table.names[r] for r in rows], results
+
+
 def test_filters_report_how_many_hosts_each_removed_and_why() -> None:
     hosts = [
         replace(HOST, name="down", up=False),
         replace(HOST, name="full", memory_mb_used=8000),
         replace(HOST, name="ok"),
     ]
-    left, results = run_filters(filters.build(filters.DEFAULT_FILTERS, RATIOS), hosts, SPEC)
-    assert [h.name for h in left] == ["ok"]
+    left, results = filter_all(hosts, SPEC)
+    assert left == ["ok"]
     removed = {r.filter: r.hosts_removed for r in results}
     assert removed["ComputeFilter"] == 1
     assert removed["RamFilter"] == 1
@@ -86,7 +104,7 @@ def test_filters_report_how_many_hosts_each_removed_and_why() -> None:
 
 def test_no_valid_host_message_names_each_filter_that_removed_hosts() -> None:
     hosts = [replace(HOST, name=f"n{i}", memory_mb_used=8000) for i in range(3)]
-    _, results = run_filters(filters.build(filters.DEFAULT_FILTERS, RATIOS), hosts, SPEC)
+    _, results = filter_all(hosts, SPEC)
     message = explain_no_valid_host(len(hosts), results)
     assert "RamFilter: 3 of 3 hosts have less than 2048 MB free" in message
 
