@@ -10,7 +10,7 @@ import grpc
 from services.api.consoles import ConsoleApi
 from services.api.service import ComputeApi
 from services.runtime import context
-from stratus.v1 import compute_pb2, compute_pb2_grpc
+from stratus.v1 import compute_pb2, compute_pb2_grpc, scheduler_pb2
 from stratus.v1 import types_pb2 as t
 
 Ctx: TypeAlias = grpc.aio.ServicerContext[Any, Any]
@@ -99,6 +99,102 @@ class ComputeService(compute_pb2_grpc.ComputeServicer):
         return compute_pb2.ListServicesResponse(
             services=await self.api.list_services(context.current())
         )
+
+    async def SetFlavorExtraSpecs(
+        self, request: compute_pb2.SetFlavorExtraSpecsRequest, _: Ctx
+    ) -> t.Flavor:
+        return await self.api.set_flavor_extra_specs(
+            context.current(), request.flavor_id, dict(request.extra_specs)
+        )
+
+    async def DeleteFlavorExtraSpec(
+        self, request: compute_pb2.DeleteFlavorExtraSpecRequest, _: Ctx
+    ) -> t.Flavor:
+        return await self.api.delete_flavor_extra_spec(
+            context.current(), request.flavor_id, request.key
+        )
+
+    async def CreateServerGroup(
+        self, request: compute_pb2.CreateServerGroupRequest, _: Ctx
+    ) -> t.ServerGroup:
+        return await self.api.create_server_group(context.current(), request)
+
+    async def ListServerGroups(
+        self, request: compute_pb2.ListServerGroupsRequest, _: Ctx
+    ) -> compute_pb2.ListServerGroupsResponse:
+        groups = await self.api.list_server_groups(context.current(), request.all_projects)
+        return compute_pb2.ListServerGroupsResponse(server_groups=groups)
+
+    async def GetServerGroup(
+        self, request: compute_pb2.GetServerGroupRequest, _: Ctx
+    ) -> t.ServerGroup:
+        return await self.api.get_server_group(context.current(), request.id)
+
+    async def DeleteServerGroup(
+        self, request: compute_pb2.DeleteServerGroupRequest, _: Ctx
+    ) -> compute_pb2.DeleteServerGroupResponse:
+        await self.api.delete_server_group(context.current(), request.id)
+        return compute_pb2.DeleteServerGroupResponse()
+
+    async def CreateAggregate(
+        self, request: compute_pb2.CreateAggregateRequest, _: Ctx
+    ) -> t.Aggregate:
+        return await self.api.create_aggregate(
+            context.current(), request.name, request.availability_zone
+        )
+
+    async def ListAggregates(
+        self, request: compute_pb2.ListAggregatesRequest, _: Ctx
+    ) -> compute_pb2.ListAggregatesResponse:
+        aggregates = await self.api.list_aggregates(context.current())
+        return compute_pb2.ListAggregatesResponse(aggregates=aggregates)
+
+    async def GetAggregate(self, request: compute_pb2.GetAggregateRequest, _: Ctx) -> t.Aggregate:
+        return await self.api.get_aggregate(context.current(), request.id)
+
+    async def UpdateAggregate(
+        self, request: compute_pb2.UpdateAggregateRequest, _: Ctx
+    ) -> t.Aggregate:
+        # The contract's "" keeps a field; removing a zone is SetAggregateMetadata's job.
+        return await self.api.update_aggregate(
+            context.current(),
+            request.id,
+            name=request.name or None,
+            availability_zone=request.availability_zone or None,
+        )
+
+    async def DeleteAggregate(
+        self, request: compute_pb2.DeleteAggregateRequest, _: Ctx
+    ) -> compute_pb2.DeleteAggregateResponse:
+        await self.api.delete_aggregate(context.current(), request.id)
+        return compute_pb2.DeleteAggregateResponse()
+
+    async def AddAggregateHost(
+        self, request: compute_pb2.AggregateHostRequest, _: Ctx
+    ) -> t.Aggregate:
+        return await self.api.add_aggregate_host(context.current(), request.id, request.host)
+
+    async def RemoveAggregateHost(
+        self, request: compute_pb2.AggregateHostRequest, _: Ctx
+    ) -> t.Aggregate:
+        return await self.api.remove_aggregate_host(context.current(), request.id, request.host)
+
+    async def SetAggregateMetadata(
+        self, request: compute_pb2.SetAggregateMetadataRequest, _: Ctx
+    ) -> t.Aggregate:
+        metadata: dict[str, str | None] = {k: v or None for k, v in request.metadata.items()}
+        return await self.api.set_aggregate_metadata(context.current(), request.id, metadata)
+
+    async def ListAvailabilityZones(
+        self, request: compute_pb2.ListAvailabilityZonesRequest, _: Ctx
+    ) -> compute_pb2.ListAvailabilityZonesResponse:
+        zones = await self.api.list_availability_zones(context.current(), request.detail)
+        return compute_pb2.ListAvailabilityZonesResponse(zones=zones)
+
+    async def ExplainPlacement(
+        self, request: compute_pb2.CreateServersRequest, _: Ctx
+    ) -> scheduler_pb2.ExplainResponse:
+        return await self.api.explain_placement(context.current(), request)
 
     async def GetConsoleOutput(
         self, request: compute_pb2.GetConsoleOutputRequest, _: Ctx

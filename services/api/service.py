@@ -8,15 +8,27 @@ to a conductor and answers at once. Reads come straight from etcd.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import json
 import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import grpc
 import structlog
 
+from services.api.aggregates import AggregateOps
+from services.api.server_groups import ServerGroupOps
 from services.api.status import KNOWN_STATUSES, server_status
+from services.api.validation import (
+    MAX_METADATA_ITEMS,
+    MAX_NAME_LENGTH,
+    check_metadata,
+    check_name,
+    require_admin,
+)
 from services.conductor.power_actions import ACTIONS
 from services.runtime import context
 from services.runtime.context import RequestContext
@@ -27,43 +39,52 @@ from services.runtime.errors import (
     NotFound,
     PermissionDenied,
     Unavailable,
+    from_rpc_error,
 )
 from services.runtime.registration import Replicas
-from services.state import actions, keys
+from services.state import actions, keys, placement
 from services.state.etcd import CompactedError
-from services.state.repository import Versioned
+from services.state.repository import MAX_CAS_ATTEMPTS, Versioned
 from services.state.store import Store
-from stratus.v1 import compute_pb2, conductor_pb2, conductor_pb2_grpc
+from stratus.v1 import (
+    compute_pb2,
+    conductor_pb2,
+    conductor_pb2_grpc,
+    scheduler_pb2,
+    scheduler_pb2_grpc,
+)
 from stratus.v1 import types_pb2 as t
 
 log = structlog.get_logger(__name__)
 
-MAX_NAME_LENGTH = 255
-MAX_METADATA_ITEMS = 128
+__all__ = [
+    "MAX_METADATA_ITEMS",
+    "MAX_NAME_LENGTH",
+    "ComputeApi",
+    "check_metadata",
+    "check_name",
+    "visible",
+]
+
 ACTION_NAMES = ("stop", "start", "reboot", "pause", "unpause", "suspend", "resume")
+# Nova's pattern for extra spec keys; values are strings of at most 255 characters.
+EXTRA_SPEC_KEY = re.compile(r"^[a-zA-Z0-9-_:. ]{1,255}$")
+CIDR = re.compile(r"^/([0-9]{1,2})$")
 
 
-def check_name(kind: str, name: str) -> str:
-    """Nova's rule: 1-255 printable characters, no leading or trailing whitespace."""
-    if not name or not name.strip():
-        raise InvalidArgument(f"{kind} name must not be empty.")
-    if len(name) > MAX_NAME_LENGTH:
-        raise InvalidArgument(f"{kind} name is longer than {MAX_NAME_LENGTH} characters.")
-    if name != name.strip():
-        raise InvalidArgument(f"{kind} name must not start or end with whitespace.")
-    if not name.isprintable():
-        raise InvalidArgument(f"{kind} name contains non-printable characters.")
-    return name
+@dataclass(frozen=True)
+class BootPlan:
+    """A boot request checked and resolved: what every server of it is made from."""
 
-
-def check_metadata(metadata: dict[str, str]) -> None:
-    if len(metadata) > MAX_METADATA_ITEMS:
-        raise InvalidArgument(f"Metadata has more than {MAX_METADATA_ITEMS} items.")
-    for key, value in metadata.items():
-        if not key or len(key) > MAX_NAME_LENGTH:
-            raise InvalidArgument("Metadata keys must be 1 to 255 characters long.")
-        if len(value) > MAX_NAME_LENGTH:
-            raise InvalidArgument(f"Metadata value of {key!r} is longer than 255 characters.")
+    name: str
+    min_count: int
+    max_count: int
+    metadata: dict[str, str]
+    flavor: t.Flavor
+    image: t.Image
+    availability_zone: str
+    hints: t.SchedulerHints
+    group: Versioned[t.ServerGroup] | None
 
 
 def visible(ctx: RequestContext, instance: t.Instance) -> bool:
@@ -76,7 +97,9 @@ def _sort_key(instance: t.Instance) -> tuple[int, int, str]:
     return (-instance.created_at.seconds, -instance.created_at.nanos, instance.id)
 
 
-class ComputeApi:
+class ComputeApi(AggregateOps, ServerGroupOps):
+    """Every public operation; aggregates and server groups come from their own modules."""
+
     def __init__(
         self,
         store: Store,
@@ -88,12 +111,14 @@ class ComputeApi:
         self.max_servers_per_request = max_servers_per_request
         self.conductor_timeout_seconds = conductor_timeout_seconds
         self.conductors = Replicas(store.etcd, "stratus-conductor")
+        self.schedulers = Replicas(store.etcd, "stratus-scheduler")
         self._submissions: set[asyncio.Task[None]] = set()
 
     async def close(self) -> None:
         if self._submissions:
             await asyncio.wait(self._submissions, timeout=self.conductor_timeout_seconds)
         await self.conductors.close()
+        await self.schedulers.close()
 
     # Handing work to the conductor (the durable rpc.cast).
 
@@ -159,9 +184,10 @@ class ComputeApi:
         images, _ = await self.store.images.list()
         return next((i.message for i in images if i.message.name == ref), None)
 
-    async def create_servers(
+    async def _boot_plan(
         self, ctx: RequestContext, request: compute_pb2.CreateServersRequest
-    ) -> compute_pb2.CreateServersResponse:
+    ) -> BootPlan:
+        """Check a boot request and resolve its flavor, image, zone, hints and group."""
         name = check_name("Server", request.name)
         min_count = request.min_count or 1
         max_count = request.max_count or min_count
@@ -189,14 +215,85 @@ class ComputeApi:
             raise InvalidArgument("Flavor's memory is too small for requested image.")
         if flavor.disk_gb and flavor.disk_gb < image.min_disk_gb:
             raise InvalidArgument("Flavor's disk is too small for requested image.")
+        zone = await self._check_zone(ctx, request.availability_zone)
+        group = await self._check_hints(ctx, request.hints)
+        return BootPlan(
+            name, min_count, max_count, metadata, flavor, image, zone, request.hints, group
+        )
 
+    async def _check_zone(self, ctx: RequestContext, zone: str) -> str:
+        """The requested zone, which must have an enabled host.
+
+        Nova's "zone:host" (an admin forcing a host) is refused: the instance has no field
+        to carry a forced host to the conductor yet.
+        """
+        if not zone:
+            return ""
+        if ":" in zone:
+            require_admin(ctx, "os_compute_api:servers:create:forced_host")
+            raise InvalidArgument(
+                "Forcing a host with availability_zone 'zone:host' is not supported yet."
+            )
+        if zone not in await self.available_zones():
+            raise InvalidArgument("The requested availability zone is not available")
+        return zone
+
+    async def _check_hints(
+        self, ctx: RequestContext, hints: t.SchedulerHints
+    ) -> Versioned[t.ServerGroup] | None:
+        """Check each hint; the server group the `group` hint names, if any."""
+        for kind, server_ids in (
+            ("same_host", hints.same_host),
+            ("different_host", hints.different_host),
+        ):
+            for server_id in server_ids:
+                found = await self.store.instances.get(server_id)
+                if found is None or not visible(ctx, found.message):
+                    raise InvalidArgument(
+                        f"Invalid scheduler hint {kind}: server {server_id} could not be found."
+                    )
+        if hints.build_near_host_ip:
+            try:
+                ipaddress.IPv4Address(hints.build_near_host_ip)
+            except ValueError:
+                raise InvalidArgument(
+                    f"Invalid scheduler hint build_near_host_ip: "
+                    f"{hints.build_near_host_ip!r} is not an IPv4 address."
+                ) from None
+        if hints.cidr:
+            match = CIDR.match(hints.cidr)
+            if match is None or int(match.group(1)) > 32:
+                raise InvalidArgument(
+                    f"Invalid scheduler hint cidr: {hints.cidr!r} is not a prefix like '/24'."
+                )
+        if hints.query:
+            try:
+                json.loads(hints.query)
+            except ValueError as exc:
+                raise InvalidArgument(
+                    f"Invalid scheduler hint query: not a JSON document ({exc})."
+                ) from None
+        if not hints.group:
+            return None
+        try:
+            return await self.visible_group(ctx, hints.group)
+        except NotFound:
+            raise InvalidArgument(
+                f"Invalid scheduler hint group: server group {hints.group} could not be found."
+            ) from None
+
+    async def create_servers(
+        self, ctx: RequestContext, request: compute_pb2.CreateServersRequest
+    ) -> compute_pb2.CreateServersResponse:
+        plan = await self._boot_plan(ctx, request)
+        flavor, image, group = plan.flavor, plan.image, plan.group
         reservation_id = "r-" + secrets.token_hex(4)
         created: list[t.Instance] = []
         task_ids: list[str] = []
-        for index in range(max_count):
+        for index in range(plan.max_count):
             instance = t.Instance(
                 id=str(uuid.uuid4()),
-                name=name if max_count == 1 else f"{name}-{index + 1}",
+                name=plan.name if plan.max_count == 1 else f"{plan.name}-{index + 1}",
                 project_id=ctx.project_id,
                 user_id=ctx.user_id,
                 flavor=flavor,
@@ -204,24 +301,18 @@ class ComputeApi:
                 vm_state=t.VM_STATE_BUILDING,
                 task_state=t.TASK_STATE_SCHEDULING,
                 power_state=t.POWER_STATE_NOSTATE,
-                metadata=metadata,
+                metadata=plan.metadata,
                 reservation_id=reservation_id,
                 launch_index=index,
                 created_at=actions.now(),
                 updated_at=actions.now(),
+                availability_zone=plan.availability_zone,
+                scheduler_hints=plan.hints,
+                server_group_id=group.id if group is not None else "",
             )
             record_id, record = actions.started(ctx, instance.id, "create")
             task = self._task(ctx, t.Task.KIND_BUILD, instance.id, record_id)
-            result = await self.store.etcd.txn(
-                [self.store.instances.absent(instance.id)],
-                [
-                    self.store.instances.put_op(instance.id, instance),
-                    self.store.tasks.put_op(task.id, task),
-                    self.store.actions.put_op(record_id, record),
-                ],
-            )
-            if not result.succeeded:
-                raise Unavailable("could not record the server; try again")
+            group = await self._record_server(instance, task, record_id, record, group)
             created.append(instance)
             task_ids.append(task.id)
         self._submit(ctx, task_ids)
@@ -231,8 +322,84 @@ class ComputeApi:
             reservation_id=reservation_id,
             flavor=flavor.id,
             image=image.id,
+            availability_zone=plan.availability_zone,
+            server_group=group.id if group is not None else "",
         )
         return compute_pb2.CreateServersResponse(reservation_id=reservation_id, servers=created)
+
+    async def _record_server(
+        self,
+        instance: t.Instance,
+        task: t.Task,
+        record_id: str,
+        record: t.InstanceAction,
+        group: Versioned[t.ServerGroup] | None,
+    ) -> Versioned[t.ServerGroup] | None:
+        """Write the instance, its build task and action record in one transaction.
+
+        A server booted into a group joins it in that same transaction (a compare on the
+        group's revision): a server never exists without being a member, and a concurrent
+        change to the group makes this write re-read the group and try again. The group
+        as written, for the next server of the request.
+        """
+        for _ in range(MAX_CAS_ATTEMPTS):
+            compare = [self.store.instances.absent(instance.id)]
+            writes = [
+                self.store.instances.put_op(instance.id, instance),
+                self.store.tasks.put_op(task.id, task),
+                self.store.actions.put_op(record_id, record),
+            ]
+            joined: t.ServerGroup | None = None
+            if group is not None:
+                joined = t.ServerGroup()
+                joined.CopyFrom(group.message)
+                joined.members.append(instance.id)
+                compare.append(self.store.server_groups.unchanged(group.id, group.mod_revision))
+                writes.append(self.store.server_groups.put_op(group.id, joined))
+            result = await self.store.etcd.txn(compare, writes)
+            if result.succeeded:
+                if group is None or joined is None:
+                    return None
+                return Versioned(group.id, joined, result.revision)
+            if group is None:
+                break
+            group = await self.store.server_groups.get(group.id)
+            if group is None:
+                raise InvalidArgument(
+                    f"Server group {instance.server_group_id} was deleted during the request."
+                )
+        raise Unavailable("could not record the server; try again")
+
+    async def explain_placement(
+        self, ctx: RequestContext, request: compute_pb2.CreateServersRequest
+    ) -> scheduler_pb2.ExplainResponse:
+        """How a live scheduler would place the first server of this boot request.
+
+        The request is checked exactly as a boot; nothing is written and nothing claimed.
+        """
+        require_admin(ctx, "os_compute_api:os-scheduler:explain")
+        plan = await self._boot_plan(ctx, request)
+        probe = t.Instance(
+            id=f"explain-{uuid.uuid4()}",
+            name=plan.name,
+            project_id=ctx.project_id,
+            user_id=ctx.user_id,
+            flavor=plan.flavor,
+            image_id=plan.image.id,
+            availability_zone=plan.availability_zone,
+            scheduler_hints=plan.hints,
+            server_group_id=plan.group.id if plan.group is not None else "",
+        )
+        spec = await placement.placement_request(self.store, probe, plan.flavor, plan.image)
+        spec.num_alternates = 0
+        stub = scheduler_pb2_grpc.SchedulerStub(await self.schedulers.channel())
+        try:
+            response: scheduler_pb2.ExplainResponse = await stub.Explain(
+                spec, timeout=self.conductor_timeout_seconds
+            )
+        except grpc.aio.AioRpcError as exc:
+            raise from_rpc_error(exc) from exc
+        return response
 
     async def _visible_server(self, ctx: RequestContext, server_id: str) -> Versioned[t.Instance]:
         found = await self.store.instances.get(server_id)
@@ -439,6 +606,39 @@ class ComputeApi:
         except AlreadyExists as exc:
             raise Conflict(f"Flavor with ID {created.id} already exists.") from exc
         return created
+
+    async def set_flavor_extra_specs(
+        self, ctx: RequestContext, flavor_id: str, extra_specs: dict[str, str]
+    ) -> t.Flavor:
+        """Merge `extra_specs` into the flavor's (Nova's os-extra_specs create and update)."""
+        require_admin(ctx, "os_compute_api:os-flavor-extra-specs:create")
+        for key, value in extra_specs.items():
+            if not EXTRA_SPEC_KEY.match(key):
+                raise InvalidArgument(
+                    f"Invalid extra spec key {key!r}: 1-255 characters of letters, digits, "
+                    "spaces and -_:. only."
+                )
+            if len(value) > MAX_NAME_LENGTH:
+                raise InvalidArgument(
+                    f"Extra spec value of {key!r} is longer than {MAX_NAME_LENGTH} characters."
+                )
+
+        def merge(flavor: t.Flavor) -> None:
+            flavor.extra_specs.update(extra_specs)
+
+        return (await self.store.flavors.update(flavor_id, merge)).message
+
+    async def delete_flavor_extra_spec(
+        self, ctx: RequestContext, flavor_id: str, key: str
+    ) -> t.Flavor:
+        require_admin(ctx, "os_compute_api:os-flavor-extra-specs:delete")
+
+        def remove(flavor: t.Flavor) -> None:
+            if key not in flavor.extra_specs:
+                raise NotFound(f"Flavor {flavor_id} has no extra specs with key {key}.")
+            del flavor.extra_specs[key]
+
+        return (await self.store.flavors.update(flavor_id, remove)).message
 
     # Images.
 

@@ -158,3 +158,49 @@ def bench_boot(
             f"only {report.active} of {report.servers} servers reached ACTIVE "
             f"({report.errors} in ERROR)"
         )
+
+
+def _host_counts(text: str) -> list[int]:
+    try:
+        counts = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError as exc:
+        raise click.BadParameter(f"expected comma-separated host counts, got {text!r}") from exc
+    if any(count < 1 for count in counts):
+        raise click.BadParameter("host counts must be positive")
+    return counts
+
+
+@bench.command("scheduler")
+@click.option("--hosts", type=click.IntRange(min=1), default=10_000, show_default=True)
+@click.option("--requests", type=click.IntRange(min=1), default=2_000, show_default=True)
+@click.option(
+    "--curve",
+    default="1000,10000,50000",
+    show_default=True,
+    help="host counts to repeat the decision run at ('' to skip)",
+)
+@click.option(
+    "--committed",
+    type=click.IntRange(min=0),
+    default=2_000,
+    show_default=True,
+    help="placements to claim in a local etcd (0 to skip)",
+)
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=32,
+    show_default=True,
+    help="claims in flight at once",
+)
+@click.option("--seed", type=int, default=1, show_default=True)
+def bench_scheduler(
+    hosts: int, requests: int, curve: str, committed: int, concurrency: int, seed: int
+) -> None:
+    """Decisions per second over simulated hosts, and placements committed in etcd."""
+    # Imported here: the other bench commands must not pay for numpy and the filters.
+    from services.scheduler import bench as scheduler_bench
+
+    report = scheduler_bench.run(hosts, requests, _host_counts(curve), committed, concurrency, seed)
+    click.echo(json.dumps(report.as_dict(), indent=2))
+    click.echo(scheduler_bench.human_table(report), err=True)

@@ -14,9 +14,9 @@ import structlog
 from services.conductor.deps import Deps
 from services.runtime import context
 from services.runtime.errors import NotFound, StratusError
-from services.state import actions, claims, ipam
+from services.state import actions, claims, ipam, placement
 from services.state.repository import Versioned
-from stratus.v1 import agent_pb2, scheduler_pb2
+from stratus.v1 import agent_pb2
 from stratus.v1 import types_pb2 as t
 
 log = structlog.get_logger(__name__)
@@ -53,12 +53,13 @@ async def _set_states(deps: Deps, instance_id: str, task_state: t.TaskState) -> 
     return (await deps.store.instances.update(instance_id, apply)).message
 
 
-def _spawning_on(host: str) -> Callable[[t.Instance], None]:
+def _spawning_on(host: str, alternates: list[str]) -> Callable[[t.Instance], None]:
     """Host chosen and address given: the instance is spawning there (one write for both)."""
 
     def apply(instance: t.Instance) -> None:
         _building(instance)
         instance.host = host
+        instance.alternate_hosts[:] = alternates
         instance.task_state = t.TASK_STATE_SPAWNING
         instance.updated_at.CopyFrom(actions.now())
 
@@ -99,28 +100,36 @@ async def _fail(deps: Deps, instance_id: str, message: str, details: str, action
 
 async def _choose_host(
     deps: Deps, instance: t.Instance, image: t.Image, action_id: str
-) -> str | None:
-    """The host already claimed for this instance (a rerun), else a new decision."""
+) -> tuple[str, list[str]] | None:
+    """The host (and runner-ups) for this attempt; None when no host is left (ERROR).
+
+    A rerun after a crash reuses the claim already made. After a failed spawn the
+    same decision's alternates are tried first; when none of them fits any more, a fresh
+    decision that avoids every failed host.
+    """
     existing = await deps.store.allocations.get(instance.id)
     if existing is not None:
-        return existing.message.host
+        return existing.message.host, list(instance.alternate_hosts)
     if instance.task_state != t.TASK_STATE_SCHEDULING:  # a reschedule
         await _set_states(deps, instance.id, t.TASK_STATE_SCHEDULING)
-    response = await deps.scheduler.select_destination(
-        scheduler_pb2.SelectDestinationRequest(
-            instance_id=instance.id,
-            flavor=instance.flavor,
-            image=image,
-            ignore_hosts=list(instance.failed_hosts),
-        )
-    )
+    request = await placement.placement_request(deps.store, instance, instance.flavor, image)
+    request.ignore_hosts.extend(instance.failed_hosts)
+    request.num_alternates = max(0, deps.config.max_build_attempts - 1)
+    alternates = [h for h in instance.alternate_hosts if h not in instance.failed_hosts]
+    response = None
+    if instance.failed_hosts and alternates:
+        request.only_hosts.extend(alternates)
+        response = await deps.scheduler.select_destination(request)
+        del request.only_hosts[:]
+    if response is None or not response.host:
+        response = await deps.scheduler.select_destination(request)
     if not response.host:
         details = response.no_valid_host_reason
         if instance.build_errors:
             details += ". Earlier attempts: " + "; ".join(instance.build_errors)
         await _fail(deps, instance.id, "No valid host was found.", details, action_id)
         return None
-    return response.host
+    return response.host, list(response.alternates)
 
 
 async def run(deps: Deps, task: t.Task) -> None:
@@ -148,11 +157,12 @@ async def _build(deps: Deps, instance_id: str, action_id: str) -> None:
         if image is None:
             found_image = await deps.store.images.get(current.image_id)
             image = found_image.message if found_image else t.Image(id=current.image_id)
-        host = await _choose_host(deps, current, image, action_id)
-        if host is None:
+        chosen = await _choose_host(deps, current, image, action_id)
+        if chosen is None:
             return
+        host, alternates = chosen
         with_address = await ipam.allocate(
-            deps.store, deps.network, instance_id, also=_spawning_on(host)
+            deps.store, deps.network, instance_id, also=_spawning_on(host, alternates)
         )
         spec = agent_pb2.SpawnSpec(
             instance_id=instance_id,
@@ -213,7 +223,7 @@ async def _reschedule(deps: Deps, instance_id: str, host: str, error: str, actio
         )
     except StratusError as exc:
         log.warning("cleanup of the failed spawn did not finish", host=host, error=exc.message)
-    await claims.release(deps.store, instance_id)
+    await claims.release(deps.store, instance_id, build_failed=True)
 
     def remember(instance: t.Instance) -> None:
         instance.failed_hosts.append(host)

@@ -6,6 +6,8 @@ delete): when the agent comes back, its resync finds the orphan domain and destr
 
 from __future__ import annotations
 
+import contextlib
+
 import structlog
 
 from services.conductor.deps import Deps
@@ -61,7 +63,21 @@ async def run(deps: Deps, task: t.Task) -> None:
             delete_prefix(f"{keys.INSTANCE_ACTIONS}{instance_id}/"),
         ],
     )
+    await _leave_group(deps, deleted.message)
     log.info("instance deleted", instance_id=instance_id, host=host)
+
+
+async def _leave_group(deps: Deps, instance: t.Instance) -> None:
+    """A deleted server is no longer a member of its server group (nor counts for it)."""
+    if not instance.server_group_id:
+        return
+
+    def drop(group: t.ServerGroup) -> None:
+        if instance.id in group.members:
+            group.members.remove(instance.id)
+
+    with contextlib.suppress(NotFound):
+        await deps.store.server_groups.update(instance.server_group_id, drop)
 
 
 def delete_prefix(prefix: str) -> object:

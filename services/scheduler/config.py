@@ -6,9 +6,43 @@ from dataclasses import dataclass
 
 from services.runtime.config import CommonConfig
 
-# Cheapest and most restrictive first, as Nova orders its defaults.
-DEFAULT_FILTERS = "ComputeFilter,RetryFilter,RamFilter,CoreFilter,DiskFilter"
-DEFAULT_WEIGHERS = "RAMWeigher"
+# Cheapest and most restrictive first, as Nova orders its defaults. Filters a request does
+# not ask for (no zone, no hint, no extra specs) step aside at no cost; docs/scheduler.md
+# says what each one passes.
+DEFAULT_FILTERS = ",".join(
+    (
+        "ComputeFilter",
+        "RetryFilter",
+        "AvailabilityZoneFilter",
+        "RamFilter",
+        "CoreFilter",
+        "DiskFilter",
+        "NumInstancesFilter",
+        "ComputeCapabilitiesFilter",
+        "ImagePropertiesFilter",
+        "ServerGroupAntiAffinityFilter",
+        "ServerGroupAffinityFilter",
+        "SameHostFilter",
+        "DifferentHostFilter",
+        "AggregateMultiTenancyIsolation",
+        "AggregateInstanceExtraSpecsFilter",
+        "IsolatedHostsFilter",
+        "SimpleCIDRAffinityFilter",
+        "JsonFilter",
+    )
+)
+# Every weigher that can tell hosts apart (NoOpWeigher cannot).
+DEFAULT_WEIGHERS = ",".join(
+    (
+        "RAMWeigher",
+        "CPUWeigher",
+        "DiskWeigher",
+        "NumInstancesWeigher",
+        "BuildFailureWeigher",
+        "ServerGroupSoftAffinityWeigher",
+        "ServerGroupSoftAntiAffinityWeigher",
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -20,7 +54,8 @@ class SchedulerConfig(CommonConfig):
     cpu_allocation_ratio: float = 16.0
     ram_allocation_ratio: float = 1.5
     disk_allocation_ratio: float = 1.0
-    # Weigher multipliers: positive spreads, negative stacks (fill-first).
+    # Weigher multipliers: positive spreads, negative stacks (fill-first). For
+    # NumInstancesWeigher positive packs onto busy hosts, negative spreads (0: ignored).
     ram_weight_multiplier: float = 1.0
     cpu_weight_multiplier: float = 1.0
     disk_weight_multiplier: float = 1.0
@@ -30,8 +65,10 @@ class SchedulerConfig(CommonConfig):
     soft_anti_affinity_weight_multiplier: float = 1.0
     # Builds that failed on a host stop counting against it after this long.
     build_failure_window_seconds: float = 600.0
-    max_instances_per_host: int = 50  # NumInstancesFilter
-    # Hosts only images/flavors marked isolated may use (IsolatedHostsFilter).
+    # NumInstancesFilter; an aggregate's "max_instances_per_host" metadata may lower it.
+    max_instances_per_host: int = 50
+    # IsolatedHostsFilter: comma-separated host names and image ids. Isolated images run
+    # only on isolated hosts; with the restriction, isolated hosts run only those images.
     isolated_hosts: str = ""
     isolated_images: str = ""
     restrict_isolated_hosts_to_isolated_images: bool = True

@@ -9,8 +9,9 @@ Python call per host. The view keeps both current from etcd watches, one host at
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -81,6 +82,24 @@ NUMERIC_COLUMNS = (
     "recent_build_failures",
 )
 
+# Categorical columns of HostTable: few distinct values shared by many hosts (zones,
+# aggregate metadata, capabilities, supported instances). Each host row holds a code;
+# `category_values(name)[code]` is the value. A filter that reads one of these decides
+# once per distinct value, not once per host.
+CATEGORY_COLUMNS = (
+    "availability_zone",
+    "supported_instances",
+    "aggregate_metadata",
+    "capabilities",
+)
+
+
+def _category_key(value: Any) -> Hashable:
+    """A hashable key equal for equal values (mappings hold frozensets or strings)."""
+    if isinstance(value, Mapping):
+        return frozenset(value.items())
+    return value  # type: ignore[no-any-return]
+
 
 class HostTable:
     """Every host's state as a row: `states[i]` and column arrays `column(name)[i]`.
@@ -97,6 +116,12 @@ class HostTable:
         self._numeric = {name: np.zeros(capacity) for name in NUMERIC_COLUMNS}
         self._up = np.zeros(capacity, dtype=bool)
         self._enabled = np.zeros(capacity, dtype=bool)
+        self._codes = {name: np.zeros(capacity, dtype=np.intp) for name in CATEGORY_COLUMNS}
+        # Codes are never reused: the distinct values stay few (zones, aggregate layouts).
+        self._category_values: dict[str, list[Any]] = {name: [] for name in CATEGORY_COLUMNS}
+        self._category_codes: dict[str, dict[Hashable, int]] = {
+            name: {} for name in CATEGORY_COLUMNS
+        }
 
     def __len__(self) -> int:
         return len(self.names)
@@ -104,6 +129,23 @@ class HostTable:
     def column(self, name: str) -> npt.NDArray[np.float64]:
         """The live column `name` over all hosts (a view: do not write to it)."""
         return self._numeric[name][: len(self.names)]
+
+    def codes(self, name: str) -> npt.NDArray[np.intp]:
+        """The categorical column `name`: one code per host (a view: do not write to it)."""
+        return self._codes[name][: len(self.names)]
+
+    def category_values(self, name: str) -> list[Any]:
+        """Every distinct value the categorical column `name` has held, by code."""
+        return self._category_values[name]
+
+    def _code(self, name: str, value: Any) -> int:
+        known = self._category_codes[name]
+        key = _category_key(value)
+        code = known.get(key)
+        if code is None:
+            code = known[key] = len(self._category_values[name])
+            self._category_values[name].append(value)
+        return code
 
     @property
     def up(self) -> npt.NDArray[np.bool_]:
@@ -119,6 +161,8 @@ class HostTable:
             self._numeric[name] = np.resize(array, self._capacity)
         self._up = np.resize(self._up, self._capacity)
         self._enabled = np.resize(self._enabled, self._capacity)
+        for name, codes in self._codes.items():
+            self._codes[name] = np.resize(codes, self._capacity)
 
     def upsert(self, state: HostState) -> None:
         row = self.index.get(state.name)
@@ -135,6 +179,8 @@ class HostTable:
             array[row] = getattr(state, name)
         self._up[row] = state.up
         self._enabled[row] = state.enabled
+        for name, codes in self._codes.items():
+            codes[row] = self._code(name, getattr(state, name))
 
     def remove(self, name: str) -> None:
         row = self.index.pop(name, None)
@@ -150,6 +196,8 @@ class HostTable:
                 array[row] = array[last]
             self._up[row] = self._up[last]
             self._enabled[row] = self._enabled[last]
+            for codes in self._codes.values():
+                codes[row] = codes[last]
         self.names.pop()
         self.states.pop()
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 import structlog
@@ -46,11 +47,94 @@ EXPLAIN_SAMPLE = 20
 EXPLAIN_TOP = 10
 
 
+# Hosts ranked eagerly per decision. Only the best few are ever read unless claims keep
+# losing races, so ordering and naming every surviving host would be wasted work.
+RANKED_PREFIX = 16
+
+
+class Ranking(Sequence[str]):
+    """Surviving host names, best first (ties: table order), ordered as far as they are read.
+
+    The same sequence as naming every row of a stable descending sort of the weights,
+    with the first `host_subset_size` shuffled; only the prefix is computed up front.
+    """
+
+    def __init__(
+        self, names: Sequence[str], rows: Rows, totals: np.ndarray, host_subset_size: int
+    ) -> None:
+        self._table_names: Sequence[str] = ()
+        self._rows = rows
+        self._totals = totals
+        count = len(rows)
+        wanted = min(count, max(RANKED_PREFIX, host_subset_size))
+        if count > 4 * wanted:
+            # Every row that could be among the best `wanted`, ties included, kept in row
+            # order so that a stable sort of them equals the stable sort of all rows.
+            negated = -totals
+            kth = np.partition(negated, wanted - 1)[wanted - 1]
+            candidates = np.flatnonzero(negated <= kth)
+            order = candidates[np.argsort(negated[candidates], kind="stable")][:wanted]
+            self._complete = False
+            # The table renumbers rows when a host leaves: keep the names as they are now.
+            self._table_names = list(names)
+        else:
+            order = np.argsort(-totals, kind="stable")
+            self._complete = True
+        self._names = [names[int(rows[i])] for i in order]
+        # Spread concurrent decisions: pick randomly among the best `host_subset_size`.
+        if count > 1 and host_subset_size > 1:
+            head = self._names[:host_subset_size]
+            random.shuffle(head)
+            self._names[: len(head)] = head
+
+    def _complete_names(self) -> list[str]:
+        if not self._complete:
+            order = np.argsort(-self._totals, kind="stable")[len(self._names) :]
+            self._names.extend(self._table_names[int(self._rows[i])] for i in order)
+            self._complete = True
+        return self._names
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            stop = index.stop
+            if stop is None or stop < 0 or stop > len(self._names) or (index.start or 0) < 0:
+                return self._complete_names()[index]
+            return self._names[index]
+        if 0 <= index < len(self._names):
+            return self._names[index]
+        return self._complete_names()[index]
+
+    def __iter__(self) -> Iterator[str]:
+        position = 0
+        while position < len(self._rows):
+            yield self[position]
+            position += 1
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Ranking({self._complete_names()!r})"
+
+
 @dataclass(frozen=True)
 class Decision:
     """Hosts ranked best first, what each filter did, and how the survivors weighed."""
 
-    ranked: list[str]
+    ranked: Sequence[str]
     filters: list[scheduler_pb2.FilterResult]
     weighed: Weighed
     hosts_total: int
@@ -119,13 +203,7 @@ def decide(
     total = len(rows)
     rows, results = run_filters(filters, table, rows, spec, sample=sample)
     weighed = weigh_rows(weighers, table, rows, spec)
-    order = np.argsort(-weighed.totals, kind="stable")
-    ranked = [table.names[int(rows[i])] for i in order]
-    # Spread concurrent decisions: pick randomly among the best `host_subset_size`.
-    if len(ranked) > 1 and host_subset_size > 1:
-        head = ranked[:host_subset_size]
-        random.shuffle(head)
-        ranked[: len(head)] = head
+    ranked = Ranking(table.names, rows, weighed.totals, host_subset_size)
     return Decision(ranked, results, weighed, total)
 
 

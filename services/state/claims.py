@@ -8,12 +8,16 @@ subtracts it in one transaction that compares both keys, so it happens exactly o
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from services.runtime.errors import Unavailable
 from services.state.repository import MAX_CAS_ATTEMPTS, Versioned
 from services.state.store import Store
 from stratus.v1 import types_pb2 as t
+
+# How long a failed build on a host is remembered when the next one fails.
+FAILURE_MEMORY_SECONDS = 600
 
 
 def add_allocation(usage: t.HostUsage, allocation: t.Allocation, sign: int) -> t.HostUsage:
@@ -66,8 +70,14 @@ async def claim(
     raise Unavailable(f"host {host} is too contended to claim on; try again")
 
 
-async def release(store: Store, instance_id: str) -> t.Allocation | None:
-    """Release the instance's claim; the released allocation, or None if there was none."""
+async def release(
+    store: Store, instance_id: str, *, build_failed: bool = False
+) -> t.Allocation | None:
+    """Release the instance's claim; the released allocation, or None if there was none.
+
+    `build_failed` also counts a failed build against the host, in the same write, so that
+    BuildFailureWeigher sinks hosts that keep failing.
+    """
     for _ in range(MAX_CAS_ATTEMPTS):
         found = await store.allocations.get(instance_id)
         if found is None:
@@ -76,6 +86,12 @@ async def release(store: Store, instance_id: str) -> t.Allocation | None:
         current = await store.host_usage.get(allocation.host)
         usage = current.message if current else t.HostUsage(host=allocation.host)
         revision = current.mod_revision if current else 0
+        released = add_allocation(usage, allocation, -1)
+        if build_failed:
+            # A run of failures counts; one long ago does not add to a new one.
+            stale = time.time() - usage.last_build_failure_at.seconds > FAILURE_MEMORY_SECONDS
+            released.recent_build_failures = 1 if stale else usage.recent_build_failures + 1
+            released.last_build_failure_at.GetCurrentTime()
         result = await store.etcd.txn(
             [
                 store.allocations.unchanged(instance_id, found.mod_revision),
@@ -83,7 +99,7 @@ async def release(store: Store, instance_id: str) -> t.Allocation | None:
             ],
             [
                 store.allocations.delete_op(instance_id),
-                store.host_usage.put_op(allocation.host, add_allocation(usage, allocation, -1)),
+                store.host_usage.put_op(allocation.host, released),
             ],
         )
         if result.succeeded:

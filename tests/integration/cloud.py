@@ -97,6 +97,9 @@ class Cloud:
     etcd: EtcdServer | None = None
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     rest_port: int = 0
+    _base_length: dict[str, int] = field(default_factory=dict)
+    # Extra flags per service, e.g. {"scheduler": ["--ram-weight-multiplier", "-1"]}.
+    extra_args: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def api_target(self) -> str:
@@ -193,11 +196,14 @@ class Cloud:
                 logs / "agent.log",
             ),
         }
+        self._base_length = {name: len(service.argv) for name, service in self.services.items()}
 
     def start(self) -> None:
         self.etcd = EtcdServer(self.root / "etcd", log_file=self.root / "logs" / "etcd.log")
         self.etcd.start()
         self._define()
+        for name, args in self.extra_args.items():
+            self.services[name].argv.extend(args)
         for name in ("scheduler", "conductor", "api", "agent"):
             self.start_service(name)
         self.wait_for_hosts(self.hosts)
@@ -207,6 +213,48 @@ class Cloud:
         service.start()
         if service.grpc_port and not _wait_serving(service.grpc_port, timeout):
             raise RuntimeError(f"{name} did not become healthy:\n{service.log_tail()}")
+
+    def restart_service(self, name: str, extra_args: list[str] | None = None) -> None:
+        """Stop `name` gracefully and start it again: its cloud-wide extra flags, then these."""
+        service = self.services[name]
+        service.stop()
+        base = self.services[name].argv[: self._base_length[name]]
+        service.argv = [*base, *self.extra_args.get(name, []), *(extra_args or [])]
+        self.start_service(name)
+
+    def add_scheduler(self, name: str, extra_args: list[str] | None = None) -> ServiceProcess:
+        """Another scheduler replica on its own port, sharing etcd with the first."""
+        port = free_port()
+        first = self.services["scheduler"]
+        base = first.argv[: self._base_length["scheduler"]]
+        at = base.index("--grpc-port") + 1
+        argv = [*base[:at], str(port), *base[at + 1 :]]
+        self.services[name] = ServiceProcess(
+            name, [*argv, *(extra_args or [])], self.root / "logs" / f"{name}.log", port
+        )
+        self._base_length[name] = len(argv)
+        self.start_service(name)
+        return self.services[name]
+
+    def add_agent(
+        self, name: str, *, hosts: int, prefix: str, vcpus: int, memory_mb: int
+    ) -> ServiceProcess:
+        """Another agent process with hosts of its own (its own state directory)."""
+        base = self.services["agent"].argv[: self._base_length["agent"]]
+        overrides = {
+            "--hosts": str(hosts),
+            "--host-prefix": prefix,
+            "--host-vcpus": str(vcpus),
+            "--host-memory-mb": str(memory_mb),
+            "--state-dir": str(self.root / name),
+        }
+        argv = list(base)
+        for flag, value in overrides.items():
+            argv[argv.index(flag) + 1] = value
+        self.services[name] = ServiceProcess(name, argv, self.root / "logs" / f"{name}.log")
+        self._base_length[name] = len(argv)
+        self.start_service(name)
+        return self.services[name]
 
     def wait_for_hosts(self, count: int, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -228,7 +276,8 @@ class Cloud:
             return list(reply.hosts)
 
     def stop(self) -> None:
-        for name in ("agent", "api", "conductor", "scheduler"):
+        order = ["agent", "api", "conductor", "scheduler"]
+        for name in [n for n in self.services if n not in order] + order:
             if name in self.services:
                 self.services[name].stop()
         if self.etcd is not None:

@@ -15,7 +15,18 @@ import structlog
 from fastapi import FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.api.rest import consoles, errors, flavors, hosts, images, servers, versions
+from services.api.rest import (
+    aggregates,
+    consoles,
+    errors,
+    flavors,
+    hosts,
+    images,
+    scheduler,
+    server_groups,
+    servers,
+    versions,
+)
 from services.api.rest.deps import ComputeApiLike
 from services.api.rest.metrics import RestMetrics
 from services.runtime import context as request_contexts
@@ -180,7 +191,17 @@ def create_app(
     app.state.compute_api = api
     app.state.public_url = public_url
     errors.install(app)
-    for module in (versions, servers, flavors, images, hosts, consoles):
+    for module in (
+        versions,
+        servers,
+        flavors,
+        images,
+        hosts,
+        consoles,
+        server_groups,
+        aggregates,
+        scheduler,
+    ):
         app.include_router(module.router)
     app.add_middleware(GatewayMiddleware, context_factory=context_factory)
     app.add_middleware(RestMetrics)  # outermost: also counts what the gateway refuses

@@ -8,7 +8,7 @@ from fastapi import Request
 
 from services.api.rest.views import Links
 from services.runtime.context import RequestContext
-from stratus.v1 import compute_pb2, types_pb2
+from stratus.v1 import compute_pb2, scheduler_pb2, types_pb2
 
 
 class ComputeApiLike(Protocol):
@@ -49,6 +49,69 @@ class ComputeApiLike(Protocol):
     async def list_hosts(self, ctx: RequestContext) -> list[compute_pb2.HostView]: ...
 
     async def list_services(self, ctx: RequestContext) -> list[compute_pb2.ServiceView]: ...
+
+    async def set_flavor_extra_specs(
+        self, ctx: RequestContext, flavor_id: str, extra_specs: dict[str, str]
+    ) -> types_pb2.Flavor: ...
+
+    async def delete_flavor_extra_spec(
+        self, ctx: RequestContext, flavor_id: str, key: str
+    ) -> types_pb2.Flavor: ...
+
+    async def create_server_group(
+        self, ctx: RequestContext, request: compute_pb2.CreateServerGroupRequest
+    ) -> types_pb2.ServerGroup: ...
+
+    async def list_server_groups(
+        self, ctx: RequestContext, all_projects: bool = False
+    ) -> list[types_pb2.ServerGroup]: ...
+
+    async def get_server_group(
+        self, ctx: RequestContext, group_id: str
+    ) -> types_pb2.ServerGroup: ...
+
+    async def delete_server_group(self, ctx: RequestContext, group_id: str) -> None: ...
+
+    async def create_aggregate(
+        self, ctx: RequestContext, name: str, availability_zone: str = ""
+    ) -> types_pb2.Aggregate: ...
+
+    async def list_aggregates(self, ctx: RequestContext) -> list[types_pb2.Aggregate]: ...
+
+    async def get_aggregate(
+        self, ctx: RequestContext, aggregate_id: str
+    ) -> types_pb2.Aggregate: ...
+
+    async def update_aggregate(
+        self,
+        ctx: RequestContext,
+        aggregate_id: str,
+        *,
+        name: str | None = None,
+        availability_zone: str | None = None,
+    ) -> types_pb2.Aggregate: ...
+
+    async def delete_aggregate(self, ctx: RequestContext, aggregate_id: str) -> None: ...
+
+    async def add_aggregate_host(
+        self, ctx: RequestContext, aggregate_id: str, host: str
+    ) -> types_pb2.Aggregate: ...
+
+    async def remove_aggregate_host(
+        self, ctx: RequestContext, aggregate_id: str, host: str
+    ) -> types_pb2.Aggregate: ...
+
+    async def set_aggregate_metadata(
+        self, ctx: RequestContext, aggregate_id: str, metadata: dict[str, str | None]
+    ) -> types_pb2.Aggregate: ...
+
+    async def list_availability_zones(
+        self, ctx: RequestContext, detail: bool = False
+    ) -> list[compute_pb2.AvailabilityZone]: ...
+
+    async def explain_placement(
+        self, ctx: RequestContext, request: compute_pb2.CreateServersRequest
+    ) -> scheduler_pb2.ExplainResponse: ...
 
 
 def get_api(request: Request) -> ComputeApiLike:

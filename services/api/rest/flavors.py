@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from services.api.rest import parsing, views
 from services.api.rest.deps import ComputeApiLike, get_api, get_context, get_links
-from services.api.rest.errors import BadRequest
+from services.api.rest.errors import ApiError, BadRequest
 from services.runtime.context import RequestContext
 from stratus.v1 import types_pb2
 
@@ -118,3 +118,106 @@ async def create_flavor(request: Request, api: Api, ctx: Ctx, links: LinksDep) -
     flavor = flavor_from_body(await parsing.json_body(request))
     created = await api.create_flavor(ctx, flavor)
     return {"flavor": views.flavor_detail(created, links)}
+
+
+# ---------------------------------------------------------------------------- extra specs
+
+EXTRA_SPECS_SCHEMA = {
+    "type": "object",
+    "required": ["extra_specs"],
+    "properties": {
+        "extra_specs": {
+            "type": "object",
+            "additionalProperties": {"type": "string", "maxLength": 255},
+        }
+    },
+}
+EXTRA_SPEC_SCHEMA = {
+    "type": "object",
+    "minProperties": 1,
+    "maxProperties": 1,
+    "additionalProperties": {"type": "string", "maxLength": 255},
+}
+
+
+def _spec_values(specs: dict[str, Any], where: str) -> dict[str, str]:
+    """Extra specs: string keys and values of at most 255 characters each."""
+    for key, value in specs.items():
+        if not key or len(key) > 255:
+            raise parsing.invalid(where, key, "Extra spec keys must be 1 to 255 characters long.")
+        if not isinstance(value, str):
+            raise parsing.invalid(f"{where}.{key}", value, f"{value!r} is not of type 'string'")
+        if len(value) > 255:
+            raise parsing.invalid(f"{where}.{key}", value, "It is longer than 255 characters.")
+    return dict(specs)
+
+
+def extra_specs_from_body(body: Any) -> dict[str, str]:
+    """The specs of a `POST /flavors/{id}/os-extra_specs` body."""
+    return _spec_values(parsing.require_object(body, "extra_specs"), "extra_specs")
+
+
+def extra_spec_from_body(body: Any, key: str) -> dict[str, str]:
+    """The one spec of a `PUT /flavors/{id}/os-extra_specs/{key}` body: `{key: value}`."""
+    if not isinstance(body, dict) or not body:
+        raise BadRequest("Malformed request body: expected a JSON object with one extra spec.")
+    if len(body) > 1:
+        raise BadRequest("Request body contains too many items")
+    if key not in body:
+        raise BadRequest("Request body and URI mismatch")
+    return _spec_values(body, "extra_spec")
+
+
+@router.get("/flavors/{flavor_id}/os-extra_specs")
+async def list_extra_specs(flavor_id: str, api: Api, ctx: Ctx) -> dict[str, Any]:
+    return views.extra_specs(await api.get_flavor(ctx, flavor_id))
+
+
+@router.post(
+    "/flavors/{flavor_id}/os-extra_specs",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": EXTRA_SPECS_SCHEMA}},
+        }
+    },
+)
+async def create_extra_specs(
+    flavor_id: str, request: Request, api: Api, ctx: Ctx
+) -> dict[str, Any]:
+    """Merge the body's specs into the flavor's; Nova answers with the body's specs."""
+    specs = extra_specs_from_body(await parsing.json_body(request))
+    await api.set_flavor_extra_specs(ctx, flavor_id, specs)
+    return {"extra_specs": specs}
+
+
+@router.get("/flavors/{flavor_id}/os-extra_specs/{key}")
+async def show_extra_spec(flavor_id: str, key: str, api: Api, ctx: Ctx) -> dict[str, Any]:
+    flavor = await api.get_flavor(ctx, flavor_id)
+    if key not in flavor.extra_specs:
+        raise ApiError(404, f"Flavor {flavor_id} has no extra specs with key {key}.")
+    return {key: flavor.extra_specs[key]}
+
+
+@router.put(
+    "/flavors/{flavor_id}/os-extra_specs/{key}",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": EXTRA_SPEC_SCHEMA}},
+        }
+    },
+)
+async def update_extra_spec(
+    flavor_id: str, key: str, request: Request, api: Api, ctx: Ctx
+) -> dict[str, Any]:
+    spec = extra_spec_from_body(await parsing.json_body(request), key)
+    await api.set_flavor_extra_specs(ctx, flavor_id, spec)
+    return spec
+
+
+@router.delete("/flavors/{flavor_id}/os-extra_specs/{key}")
+async def delete_extra_spec(flavor_id: str, key: str, api: Api, ctx: Ctx) -> Response:
+    """Nova answers 200 with an empty body."""
+    await api.delete_flavor_extra_spec(ctx, flavor_id, key)
+    return Response(status_code=200)

@@ -31,7 +31,11 @@ async def list_hypervisors_detail(api: Api, ctx: Ctx) -> dict[str, Any]:
 @router.get("/os-services")
 async def list_services(request: Request, api: Api, ctx: Ctx) -> dict[str, Any]:
     """Control processes and compute hosts; Nova's `binary` and `host` filters apply."""
-    entries = views.services(await api.list_services(ctx), await api.list_hosts(ctx))
+    entries = views.services(
+        await api.list_services(ctx),
+        await api.list_hosts(ctx),
+        await api.list_availability_zones(ctx, detail=True),
+    )
     for key in ("binary", "host"):
         wanted = request.query_params.get(key)
         if wanted:

@@ -165,6 +165,44 @@ def string_map(obj: Mapping[str, Any], key: str) -> dict[str, str]:
     return dict(value)
 
 
+def string_list(obj: Mapping[str, Any], key: str) -> list[str]:
+    """A string or a list of strings (`same_host`), as a list."""
+    value = obj.get(key)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return list(value)
+    raise invalid(key, value, f"{value!r} is not of type 'string', 'array' of strings")
+
+
+def only_keys(obj: Mapping[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    """Nova's `additionalProperties: False`: a key outside `allowed` is a 400."""
+    extra = sorted(k for k in obj if k not in allowed)
+    if extra:
+        listed = ", ".join(repr(k) for k in extra)
+        raise BadRequest(
+            f"Invalid input for field/attribute {where}. "
+            f"Additional properties are not allowed ({listed} was unexpected)"
+        )
+
+
+def single_action(body: Any, allowed: tuple[str, ...]) -> tuple[str, Any]:
+    """The one `{action: value}` of an action body; 400 for none, several or unknown."""
+    if not isinstance(body, dict) or not body:
+        raise BadRequest("Malformed request body: expected a JSON object with one action key.")
+    if len(body) != 1:
+        raise BadRequest(
+            f"Malformed request body: too many body keys ({', '.join(sorted(body))}); "
+            "send one action per request."
+        )
+    ((key, value),) = body.items()
+    if key not in allowed:
+        raise BadRequest(f"There is no such action: {key}")
+    return key, value
+
+
 # ---------------------------------------------------------------------------- query strings
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -12,7 +13,7 @@ from services.api.rest.deps import ComputeApiLike, get_api, get_context, get_lin
 from services.api.rest.errors import ApiError, BadRequest
 from services.api.status import KNOWN_STATUSES
 from services.runtime.context import RequestContext
-from stratus.v1 import compute_pb2
+from stratus.v1 import compute_pb2, types_pb2
 
 router = APIRouter(prefix="/v2.1")
 
@@ -50,10 +51,24 @@ CREATE_SCHEMA = {
                 "max_count": _COUNT,
                 "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
                 "return_reservation_id": {"type": "boolean"},
+                "availability_zone": {"type": "string"},
             },
-        }
+        },
+        "os:scheduler_hints": {
+            "type": "object",
+            "properties": {
+                "same_host": {"oneOf": [{"type": "string"}, {"type": "array"}]},
+                "different_host": {"oneOf": [{"type": "string"}, {"type": "array"}]},
+                "group": {"type": "string"},
+                "build_near_host_ip": {"type": "string", "format": "ipv4"},
+                "cidr": {"type": "string", "pattern": "^/[0-9]{1,2}$"},
+                "query": {"oneOf": [{"type": "string"}, {"type": "array"}, {"type": "object"}]},
+            },
+        },
     },
 }
+# Where Nova reads the scheduler hints: beside "server", under either name.
+HINT_KEYS = ("os:scheduler_hints", "OS-SCH-HNT:scheduler_hints")
 ACTION_SCHEMA = {
     "type": "object",
     "minProperties": 1,
@@ -93,6 +108,35 @@ def json_body_doc(schema: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def scheduler_hints(body: dict[str, Any]) -> types_pb2.SchedulerHints:
+    """Nova's `os:scheduler_hints` (or `OS-SCH-HNT:scheduler_hints`) beside `server`.
+
+    Shapes are checked here, meanings (servers and groups exist, addresses parse) by the
+    service layer. Hints no filter reads are ignored, as Nova passes them on unread.
+    """
+    given = [key for key in HINT_KEYS if key in body]
+    if len(given) > 1:
+        raise BadRequest(f"Give scheduler hints once, as {HINT_KEYS[0]!r}.")
+    if not given:
+        return types_pb2.SchedulerHints()
+    hints = body[given[0]]
+    if not isinstance(hints, dict):
+        raise parsing.invalid(given[0], hints, f"{hints!r} is not of type 'object'")
+    query = hints.get("query")
+    if query is not None and not isinstance(query, str):
+        if not isinstance(query, list | dict):
+            raise parsing.invalid("query", query, f"{query!r} is not of type 'string'")
+        query = json.dumps(query)
+    return types_pb2.SchedulerHints(
+        same_host=parsing.string_list(hints, "same_host"),
+        different_host=parsing.string_list(hints, "different_host"),
+        group=parsing.string(hints, "group"),
+        build_near_host_ip=parsing.string(hints, "build_near_host_ip"),
+        cidr=parsing.string(hints, "cidr"),
+        query=query or "",
+    )
+
+
 def create_request(body: Any) -> tuple[compute_pb2.CreateServersRequest, bool]:
     """The CreateServersRequest a Nova `POST /servers` body asks for, and whether the
     client wants the reservation id instead of the server."""
@@ -104,6 +148,8 @@ def create_request(body: Any) -> tuple[compute_pb2.CreateServersRequest, bool]:
         min_count=parsing.integer(server, "min_count", minimum=1, default=1),
         max_count=parsing.integer(server, "max_count", minimum=1, default=0),
         metadata=parsing.string_map(server, "metadata"),
+        availability_zone=parsing.string(server, "availability_zone"),
+        hints=scheduler_hints(body),
     )
     if not request.max_count:
         request.max_count = request.min_count

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 from google.protobuf import timestamp_pb2
 
 from services.api import status as server_states
-from stratus.v1 import compute_pb2, types_pb2
+from stratus.v1 import compute_pb2, scheduler_pb2, types_pb2
 
 COMPUTE_VERSION = "v2.1"
 
@@ -225,7 +225,7 @@ def server_detail(
         "OS-EXT-STS:vm_state": server_states.VM_STATE_NAMES.get(instance.vm_state),
         "OS-EXT-STS:task_state": server_states.TASK_STATE_NAMES.get(instance.task_state),
         "OS-EXT-STS:power_state": int(instance.power_state),
-        "OS-EXT-AZ:availability_zone": COMPUTE_ZONE,
+        "OS-EXT-AZ:availability_zone": instance.availability_zone or COMPUTE_ZONE,
         "OS-SRV-USG:launched_at": (
             strtime(instance.launched_at) if instance.HasField("launched_at") else None
         ),
@@ -432,14 +432,14 @@ def control_service(view: compute_pb2.ServiceView) -> dict[str, Any]:
     }
 
 
-def compute_service(view: compute_pb2.HostView) -> dict[str, Any]:
-    """A compute host (served by an agent) as an `os-services` entry."""
+def compute_service(view: compute_pb2.HostView, zone: str = COMPUTE_ZONE) -> dict[str, Any]:
+    """A compute host (served by an agent) as an `os-services` entry, in its zone."""
     host = view.host
     return {
         "id": host.name,
         "binary": AGENT_BINARY,
         "host": host.name,
-        "zone": COMPUTE_ZONE,
+        "zone": zone,
         "status": "enabled" if host.enabled else "disabled",
         "state": "up" if view.up else "down",
         "updated_at": strtime(host.updated_at),
@@ -449,7 +449,156 @@ def compute_service(view: compute_pb2.HostView) -> dict[str, Any]:
 
 
 def services(
-    control: Iterable[compute_pb2.ServiceView], hosts: Iterable[compute_pb2.HostView]
+    control: Iterable[compute_pb2.ServiceView],
+    hosts: Iterable[compute_pb2.HostView],
+    zones: Iterable[compute_pb2.AvailabilityZone] = (),
 ) -> list[dict[str, Any]]:
-    """`os-services`: control processes first, then one entry per compute host."""
-    return [*(control_service(v) for v in control), *(compute_service(v) for v in hosts)]
+    """`os-services`: control processes first, then one entry per compute host.
+
+    `zones` (with their hosts) place each host in its zone; a host in none is in "nova".
+    """
+    zone_of = {host: zone.name for zone in zones for host in zone.hosts}
+    return [
+        *(control_service(v) for v in control),
+        *(compute_service(v, zone_of.get(v.host.name, COMPUTE_ZONE)) for v in hosts),
+    ]
+
+
+# ---------------------------------------------------------------------------- flavor extra specs
+
+
+def extra_specs(flavor: types_pb2.Flavor) -> dict[str, Any]:
+    """`GET /flavors/{id}/os-extra_specs`."""
+    return {"extra_specs": dict(sorted(flavor.extra_specs.items()))}
+
+
+# ---------------------------------------------------------------------------- server groups
+
+
+def server_group(group: types_pb2.ServerGroup) -> dict[str, Any]:
+    """A server group in Nova 2.1's shape: its one policy as the `policies` list."""
+    return {
+        "id": group.id,
+        "name": group.name,
+        "policies": [group.policy] if group.policy else [],
+        "members": list(group.members),
+        "metadata": {},
+        "project_id": group.project_id,
+        "user_id": group.user_id,
+    }
+
+
+# ---------------------------------------------------------------------------- aggregates
+
+
+def aggregate(aggregate: types_pb2.Aggregate, *, created: bool = False) -> dict[str, Any]:
+    """An aggregate as Nova shows it; the zone is also the `availability_zone` metadata key.
+
+    Nova's ids are integers; ours are the aggregate's UUID, so `id` and `uuid` agree.
+    `POST /os-aggregates` (created) answers without hosts and metadata, as Nova does.
+    """
+    metadata = dict(sorted(aggregate.metadata.items()))
+    if aggregate.availability_zone:
+        metadata["availability_zone"] = aggregate.availability_zone
+    view: dict[str, Any] = {
+        "id": aggregate.id,
+        "name": aggregate.name,
+        "availability_zone": aggregate.availability_zone or None,
+        "hosts": list(aggregate.hosts),
+        "metadata": metadata,
+        "created_at": strtime(aggregate.created_at),
+        "updated_at": strtime(aggregate.updated_at),
+        "deleted": False,
+        "deleted_at": None,
+        "uuid": aggregate.id,
+    }
+    if created:
+        del view["hosts"], view["metadata"]
+    return view
+
+
+# ---------------------------------------------------------------------------- zones
+
+
+def availability_zones(zones: Iterable[compute_pb2.AvailabilityZone]) -> dict[str, Any]:
+    """`GET /os-availability-zone`: every zone with hosts, without the hosts."""
+    return {
+        "availabilityZoneInfo": [
+            {"zoneName": zone.name, "zoneState": {"available": zone.available}, "hosts": None}
+            for zone in zones
+        ]
+    }
+
+
+COMPUTE_SERVICE_NAME = "nova-compute"
+
+
+def availability_zones_detail(
+    zones: Iterable[compute_pb2.AvailabilityZone],
+    hosts: Iterable[compute_pb2.HostView],
+    control: Iterable[compute_pb2.ServiceView],
+) -> dict[str, Any]:
+    """`GET /os-availability-zone/detail`: each zone's hosts and their compute service,
+    then the `internal` zone of the control processes, as Nova lists them."""
+    by_name = {view.host.name: view for view in hosts}
+    info: list[dict[str, Any]] = []
+    for zone in zones:
+        services: dict[str, Any] = {}
+        for name in zone.hosts:
+            view = by_name.get(name)
+            services[name] = {
+                COMPUTE_SERVICE_NAME: {
+                    "available": bool(view and view.up),
+                    "active": bool(view and view.host.enabled),
+                    "updated_at": strtime(view.host.updated_at) if view else None,
+                }
+            }
+        info.append(
+            {
+                "zoneName": zone.name,
+                "zoneState": {"available": zone.available},
+                "hosts": services,
+            }
+        )
+    internal: dict[str, Any] = {}
+    for service in control:
+        record = service.service
+        internal.setdefault(record.host, {})[record.binary] = {
+            "available": service.up,
+            "active": True,
+            "updated_at": strtime(record.started_at),
+        }
+    if internal:
+        info.append({"zoneName": CONTROL_ZONE, "zoneState": {"available": True}, "hosts": internal})
+    return {"availabilityZoneInfo": info}
+
+
+# ---------------------------------------------------------------------------- explain
+
+
+def explain(response: scheduler_pb2.ExplainResponse) -> dict[str, Any]:
+    """`POST /os-scheduler/explain`: hosts left after each filter, the top weighed hosts."""
+    return {
+        "explain": {
+            "hosts_total": response.hosts_total,
+            "filters": [
+                {
+                    "filter": result.filter,
+                    "hosts_before": result.hosts_before,
+                    "hosts_removed": result.hosts_removed,
+                    "reason": result.reason,
+                    "hosts_left_sample": list(result.hosts_left_sample),
+                }
+                for result in response.filters
+            ],
+            "weighed": [
+                {
+                    "host": host.host,
+                    "weight": host.weight,
+                    "parts": dict(sorted(host.parts.items())),
+                }
+                for host in response.weighed
+            ],
+            "no_valid_host_reason": response.no_valid_host_reason or None,
+        }
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.runtime.context import RequestContext
-from stratus.v1 import compute_pb2, types_pb2
+from stratus.v1 import compute_pb2, scheduler_pb2, types_pb2
 
 SERVER_ID = "9a1f3c2e-5b7d-4e0a-8c6f-1d2e3f4a5b6c"
 
@@ -41,6 +41,10 @@ class FakeComputeApi:
         self.hosts: list[compute_pb2.HostView] = []
         self.services: list[compute_pb2.ServiceView] = []
         self.error: BaseException | None = None
+        self.groups: list[types_pb2.ServerGroup] = []
+        self.aggregates: list[types_pb2.Aggregate] = []
+        self.zones: list[compute_pb2.AvailabilityZone] = []
+        self.explanation = scheduler_pb2.ExplainResponse()
 
     def _record(self, method: str, ctx: RequestContext, *args: Any) -> None:
         self.calls.append((method, ctx, args))
@@ -116,3 +120,99 @@ class FakeComputeApi:
     async def list_services(self, ctx: RequestContext) -> list[compute_pb2.ServiceView]:
         self._record("list_services", ctx)
         return self.services
+
+    async def set_flavor_extra_specs(
+        self, ctx: RequestContext, flavor_id: str, extra_specs: dict[str, str]
+    ) -> types_pb2.Flavor:
+        self._record("set_flavor_extra_specs", ctx, flavor_id, extra_specs)
+        return types_pb2.Flavor(id=flavor_id, extra_specs=extra_specs)
+
+    async def delete_flavor_extra_spec(
+        self, ctx: RequestContext, flavor_id: str, key: str
+    ) -> types_pb2.Flavor:
+        self._record("delete_flavor_extra_spec", ctx, flavor_id, key)
+        return types_pb2.Flavor(id=flavor_id)
+
+    async def create_server_group(
+        self, ctx: RequestContext, request: compute_pb2.CreateServerGroupRequest
+    ) -> types_pb2.ServerGroup:
+        self._record("create_server_group", ctx, request)
+        return types_pb2.ServerGroup(
+            id="group-1",
+            name=request.name,
+            policy=request.policy,
+            rules=request.rules,
+            project_id=ctx.project_id,
+            user_id=ctx.user_id,
+        )
+
+    async def list_server_groups(
+        self, ctx: RequestContext, all_projects: bool = False
+    ) -> list[types_pb2.ServerGroup]:
+        self._record("list_server_groups", ctx, all_projects)
+        return self.groups
+
+    async def get_server_group(self, ctx: RequestContext, group_id: str) -> types_pb2.ServerGroup:
+        self._record("get_server_group", ctx, group_id)
+        return self.groups[0]
+
+    async def delete_server_group(self, ctx: RequestContext, group_id: str) -> None:
+        self._record("delete_server_group", ctx, group_id)
+
+    async def create_aggregate(
+        self, ctx: RequestContext, name: str, availability_zone: str = ""
+    ) -> types_pb2.Aggregate:
+        self._record("create_aggregate", ctx, name, availability_zone)
+        return types_pb2.Aggregate(id="agg-1", name=name, availability_zone=availability_zone)
+
+    async def list_aggregates(self, ctx: RequestContext) -> list[types_pb2.Aggregate]:
+        self._record("list_aggregates", ctx)
+        return self.aggregates
+
+    async def get_aggregate(self, ctx: RequestContext, aggregate_id: str) -> types_pb2.Aggregate:
+        self._record("get_aggregate", ctx, aggregate_id)
+        return self.aggregates[0]
+
+    async def update_aggregate(
+        self,
+        ctx: RequestContext,
+        aggregate_id: str,
+        *,
+        name: str | None = None,
+        availability_zone: str | None = None,
+    ) -> types_pb2.Aggregate:
+        self._record("update_aggregate", ctx, aggregate_id, name, availability_zone)
+        return self.aggregates[0]
+
+    async def delete_aggregate(self, ctx: RequestContext, aggregate_id: str) -> None:
+        self._record("delete_aggregate", ctx, aggregate_id)
+
+    async def add_aggregate_host(
+        self, ctx: RequestContext, aggregate_id: str, host: str
+    ) -> types_pb2.Aggregate:
+        self._record("add_aggregate_host", ctx, aggregate_id, host)
+        return self.aggregates[0]
+
+    async def remove_aggregate_host(
+        self, ctx: RequestContext, aggregate_id: str, host: str
+    ) -> types_pb2.Aggregate:
+        self._record("remove_aggregate_host", ctx, aggregate_id, host)
+        return self.aggregates[0]
+
+    async def set_aggregate_metadata(
+        self, ctx: RequestContext, aggregate_id: str, metadata: dict[str, str | None]
+    ) -> types_pb2.Aggregate:
+        self._record("set_aggregate_metadata", ctx, aggregate_id, metadata)
+        return self.aggregates[0]
+
+    async def list_availability_zones(
+        self, ctx: RequestContext, detail: bool = False
+    ) -> list[compute_pb2.AvailabilityZone]:
+        self._record("list_availability_zones", ctx, detail)
+        return self.zones
+
+    async def explain_placement(
+        self, ctx: RequestContext, request: compute_pb2.CreateServersRequest
+    ) -> scheduler_pb2.ExplainResponse:
+        self._record("explain_placement", ctx, request)
+        return self.explanation

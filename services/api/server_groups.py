@@ -1,0 +1,93 @@
+"""Server groups (Nova's os-server-groups): servers placed together or apart.
+
+A group belongs to its project: another project's group answers NotFound, except to an
+admin. Members are added by the boot that names the group (in the transaction that writes
+the server) and removed by the delete flow; deleting a group leaves its servers alone.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from services.api.validation import check_name
+from services.runtime.context import RequestContext
+from services.runtime.errors import InvalidArgument, NotFound, Unavailable
+from services.state import actions
+from services.state.repository import MAX_CAS_ATTEMPTS, Versioned
+from services.state.store import Store
+from stratus.v1 import compute_pb2
+from stratus.v1 import types_pb2 as t
+
+POLICIES = ("affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity")
+MAX_SERVER_PER_HOST = "max_server_per_host"
+
+
+def check_policy(policy: str, rules: dict[str, str]) -> None:
+    """Nova's rules: one known policy; max_server_per_host (a positive integer) only with
+    anti-affinity, and no other rule."""
+    if policy not in POLICIES:
+        raise InvalidArgument(
+            f"Invalid server group policy {policy!r}: expected one of {', '.join(POLICIES)}."
+        )
+    for key, value in rules.items():
+        if key != MAX_SERVER_PER_HOST:
+            raise InvalidArgument(f"Unknown server group rule {key!r}.")
+        if policy != "anti-affinity":
+            raise InvalidArgument(f"Only anti-affinity policy supports {MAX_SERVER_PER_HOST} rule.")
+        if not value.isdigit() or int(value) < 1 or int(value) > 2**31 - 1:
+            raise InvalidArgument(f"{MAX_SERVER_PER_HOST} must be a positive integer.")
+
+
+class ServerGroupOps:
+    """The server group operations of the service layer."""
+
+    store: Store
+
+    async def visible_group(self, ctx: RequestContext, group_id: str) -> Versioned[t.ServerGroup]:
+        found = await self.store.server_groups.get(group_id)
+        if found is None or not (ctx.is_admin or found.message.project_id == ctx.project_id):
+            raise NotFound(f"Instance group {group_id} could not be found.")
+        return found
+
+    async def create_server_group(
+        self, ctx: RequestContext, request: compute_pb2.CreateServerGroupRequest
+    ) -> t.ServerGroup:
+        check_name("Server group", request.name)
+        rules = dict(request.rules)
+        check_policy(request.policy, rules)
+        if MAX_SERVER_PER_HOST in rules:
+            rules[MAX_SERVER_PER_HOST] = str(int(rules[MAX_SERVER_PER_HOST]))
+        group = t.ServerGroup(
+            id=str(uuid.uuid4()),
+            name=request.name,
+            policy=request.policy,
+            rules=rules,
+            project_id=ctx.project_id,
+            user_id=ctx.user_id,
+            created_at=actions.now(),
+        )
+        await self.store.server_groups.create(group.id, group)
+        return group
+
+    async def list_server_groups(
+        self, ctx: RequestContext, all_projects: bool = False
+    ) -> list[t.ServerGroup]:
+        """The caller's project's groups; every project's for an admin asking all_projects."""
+        everyone = all_projects and ctx.is_admin
+        found, _ = await self.store.server_groups.list()
+        groups = [g.message for g in found if everyone or g.message.project_id == ctx.project_id]
+        return sorted(groups, key=lambda g: (g.created_at.seconds, g.created_at.nanos, g.id))
+
+    async def get_server_group(self, ctx: RequestContext, group_id: str) -> t.ServerGroup:
+        return (await self.visible_group(ctx, group_id)).message
+
+    async def delete_server_group(self, ctx: RequestContext, group_id: str) -> None:
+        for _ in range(MAX_CAS_ATTEMPTS):
+            current = await self.visible_group(ctx, group_id)
+            result = await self.store.etcd.txn(
+                [self.store.server_groups.unchanged(group_id, current.mod_revision)],
+                [self.store.server_groups.delete_op(group_id)],
+            )
+            if result.succeeded:
+                return
+        raise Unavailable(f"Instance group {group_id} is changing too fast; try again.")

@@ -1,0 +1,46 @@
+"""Checks on names, metadata and zones that several kinds of resource share."""
+
+from __future__ import annotations
+
+from services.runtime.context import RequestContext
+from services.runtime.errors import InvalidArgument, PermissionDenied
+
+MAX_NAME_LENGTH = 255
+MAX_METADATA_ITEMS = 128
+
+
+def check_name(kind: str, name: str) -> str:
+    """Nova's rule: 1-255 printable characters, no leading or trailing whitespace."""
+    if not name or not name.strip():
+        raise InvalidArgument(f"{kind} name must not be empty.")
+    if len(name) > MAX_NAME_LENGTH:
+        raise InvalidArgument(f"{kind} name is longer than {MAX_NAME_LENGTH} characters.")
+    if name != name.strip():
+        raise InvalidArgument(f"{kind} name must not start or end with whitespace.")
+    if not name.isprintable():
+        raise InvalidArgument(f"{kind} name contains non-printable characters.")
+    return name
+
+
+def check_metadata(metadata: dict[str, str]) -> None:
+    if len(metadata) > MAX_METADATA_ITEMS:
+        raise InvalidArgument(f"Metadata has more than {MAX_METADATA_ITEMS} items.")
+    for key, value in metadata.items():
+        if not key or len(key) > MAX_NAME_LENGTH:
+            raise InvalidArgument("Metadata keys must be 1 to 255 characters long.")
+        if len(value) > MAX_NAME_LENGTH:
+            raise InvalidArgument(f"Metadata value of {key!r} is longer than 255 characters.")
+
+
+def check_zone_name(zone: str) -> str:
+    """An availability zone's name: a name that cannot be read as Nova's "zone:host"."""
+    check_name("Availability zone", zone)
+    if ":" in zone:
+        raise InvalidArgument("Availability zone name must not contain ':'.")
+    return zone
+
+
+def require_admin(ctx: RequestContext, rule: str) -> None:
+    """PermissionDenied unless the caller is an admin; `rule` names Nova's policy."""
+    if not ctx.is_admin:
+        raise PermissionDenied(f"Policy doesn't allow {rule} to be performed.")
