@@ -33,6 +33,7 @@ class HostFacts:
     host_ip: str = "127.0.0.1"
     console_address: str = "127.0.0.1"
     arch: str = "x86_64"
+    virt_type: str = ""  # real hypervisors: the domain type guests run with (kvm or qemu)
 
     @property
     def supported_instances(self) -> list[str]:
@@ -42,7 +43,7 @@ class HostFacts:
     @property
     def capabilities(self) -> dict[str, str]:
         """What ComputeCapabilitiesFilter matches flavor extra specs against."""
-        return {
+        capabilities = {
             "hypervisor_type": self.hypervisor_type.lower(),
             "hypervisor_version": str(self.hypervisor_version),
             "cpu_info:arch": self.arch,
@@ -50,6 +51,9 @@ class HostFacts:
             "vcpus": str(self.vcpus),
             "memory_mb": str(self.memory_mb),
         }
+        if self.virt_type:
+            capabilities["virt_type"] = self.virt_type
+        return capabilities
 
 
 @dataclass(frozen=True)

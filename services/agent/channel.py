@@ -10,8 +10,10 @@ authenticated by the `x-stratus-agent-token` metadata. On every (re)connect it s
    `Welcome.capacity_interval_seconds` and right after anything changed on it.
 
 Commands run concurrently, one task each; commands for the same instance run one after
-another in arrival order (a lock per instance). Each command's request id is bound to the
-request context and so to every log line it causes.
+another in arrival order (a lock per instance). Reads (console output, the VNC endpoint)
+change nothing and skip the lock: a console answers while a slow stop is in progress.
+Each command's request id is bound to the request context and so to every log line it
+causes.
 
 When the stream breaks (a conductor restarts, the network fails) the agent dials again
 with exponential backoff capped at `reconnect_max_seconds` and starts over with Hello and
@@ -48,6 +50,7 @@ CLOSE_GRACE_SECONDS = 2.0
 
 Op = agent_pb2.Command
 Operation = Callable[[ComputeDriver, agent_pb2.Command], Awaitable["PowerState | None"]]
+Read = Callable[[ComputeDriver, agent_pb2.Command], Awaitable[agent_pb2.CommandResult]]
 
 
 def _spawn_spec(command: agent_pb2.Command) -> agent_pb2.SpawnSpec:
@@ -73,9 +76,29 @@ OPERATIONS: dict[int, Operation] = {
 }
 
 
+async def _console_output(
+    driver: ComputeDriver, command: agent_pb2.Command
+) -> agent_pb2.CommandResult:
+    output = await driver.console_output(command.instance_id, command.console_length)
+    return agent_pb2.CommandResult(console_output=output)
+
+
+async def _vnc_console(
+    driver: ComputeDriver, command: agent_pb2.Command
+) -> agent_pb2.CommandResult:
+    return agent_pb2.CommandResult(console=await driver.vnc_console(command.instance_id))
+
+
+# Command op -> the driver read that answers it (fills the result; no instance lock).
+READS: dict[int, Read] = {
+    Op.OP_CONSOLE_OUTPUT: _console_output,
+    Op.OP_VNC_CONSOLE: _vnc_console,
+}
+
+
 def op_name(op: int) -> str:
     """A command op as a metric label: OP_REBOOT_SOFT -> reboot_soft."""
-    if op not in OPERATIONS:
+    if op not in OPERATIONS and op not in READS:
         return "unknown"
     return str(agent_pb2.Command.Op.Name(op)).removeprefix("OP_").lower()
 
@@ -368,12 +391,17 @@ class ConductorChannel:
             try:
                 if driver is None:
                     raise DriverError(f"host {command.host!r} is not served by this agent")
+                read = READS.get(command.op)
                 operation = OPERATIONS.get(command.op)
-                if operation is None:
+                if read is not None:
+                    result.MergeFrom(await read(driver, command))
+                    state: PowerState | None = await driver.power_state(instance_id)
+                elif operation is not None:
+                    async with self._locks.hold(instance_id):
+                        log.info("command started")
+                        state = await operation(driver, command)
+                else:
                     raise DriverError(f"unsupported command op {command.op}")
-                async with self._locks.hold(instance_id):
-                    log.info("command started")
-                    state = await operation(driver, command)
                 result.ok = True
                 result.power_state = state if state is not None else power_state.NOSTATE
             except DriverError as error:
@@ -396,4 +424,5 @@ class ConductorChannel:
                 seconds=round(seconds, 4),
             )
         self._send(agent_pb2.AgentMessage(result=result))
-        self._mark_changed(command.host)
+        if command.op not in READS:
+            self._mark_changed(command.host)

@@ -17,16 +17,26 @@ class AgentConfig(CommonConfig):
     # "test" simulates hosts with libvirt's test driver; otherwise a libvirt URI
     # (e.g. qemu:///system) and the one host is named after `hostname`.
     hypervisor: str = "test"
-    # Domain type for a real libvirt URI: "qemu" (TCG, boots everywhere) or "kvm".
-    virt_type: str = "qemu"
+    # Domain type for a real libvirt URI: "qemu" (TCG, boots everywhere), "kvm", or "auto":
+    # KVM only if the probe image really boots under it here, else TCG (see virt_probe).
+    virt_type: str = "auto"
+    # The tiny guest's kernel and initrd, booted once under KVM when virt_type is "auto".
+    probe_kernel_path: str = ""
+    probe_initrd_path: str = ""
+    virt_probe_timeout_seconds: float = 20.0
     hosts: int = 1  # simulated hosts served by this process (test hypervisor only)
     # Simulated host names: <prefix><n> (n = 1..hosts) when set, else <hostname>-<n>.
     host_prefix: str = ""
     host_vcpus: int = 16
     host_memory_mb: int = 32768
     host_disk_gb: int = 500
-    # Address the control plane reaches this host and its consoles at.
+    # Address the control plane reaches this host at.
     host_ip: str = "127.0.0.1"
+    # Address the console proxy reaches this host's VNC servers at (Nova's
+    # vncserver_proxyclient_address); empty: host_ip.
+    console_address: str = ""
+    # Address guests' VNC servers listen on (Nova's vncserver_listen); empty: console_address.
+    vnc_listen: str = ""
     # Where simulated hosts keep their node files and domains across agent restarts.
     state_dir: str = "/var/lib/stratus/agent"
     reconnect_max_seconds: float = 5.0

@@ -211,7 +211,8 @@ def build(spec: DomainSpec) -> str:
     if not simulated:
         if spec.serial_log_path:
             serial = ET.SubElement(devices, "serial", {"type": "file"})
-            ET.SubElement(serial, "source", {"path": spec.serial_log_path})
+            # Appended to, so the log keeps what the guest printed before a restart.
+            ET.SubElement(serial, "source", {"path": spec.serial_log_path, "append": "on"})
         else:
             ET.SubElement(devices, "serial", {"type": "pty"})
         ET.SubElement(

@@ -119,6 +119,23 @@ class ComputeDriver(abc.ABC):
         """
 
     @abc.abstractmethod
+    async def console_output(self, instance_id: str, length: int) -> str:
+        """The last `length` lines of the guest's serial console log (0: all that is kept).
+
+        No side effects. "" when the domain has no serial log (simulated hosts) or the
+        guest has printed nothing yet. DomainNotFound if there is no domain.
+        """
+
+    @abc.abstractmethod
+    async def vnc_console(self, instance_id: str) -> agent_pb2.ConsoleEndpoint:
+        """Where the domain's VNC server listens, as the console proxy must reach it.
+
+        No side effects. The address is the host's console address, the port the one the
+        running domain has now (it may change when the domain restarts). DomainNotFound
+        if there is no domain; DriverError if it is not running or has no VNC server.
+        """
+
+    @abc.abstractmethod
     async def power_state(self, instance_id: str) -> PowerState:
         """The domain's power state as the hypervisor reports it; NOSTATE if missing."""
 

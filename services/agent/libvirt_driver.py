@@ -8,8 +8,13 @@ Two kinds of host:
   domain's definition and run state is saved after each change and embedded into the node
   file on the next open (see `simulated_host`): a restarted agent finds its domains again.
 - Real (any other URI, e.g. `qemu:///system`): one host named after the machine; libvirt
-  itself keeps the domains. Domain type from config (`qemu` or `kvm`); kernel and initrd
-  from the image properties `kernel_path` / `initrd_path` when given.
+  itself keeps the domains. Domain type `qemu` (TCG) or `kvm`, as `virt_probe` chose it;
+  kernel, initrd and command line from the image properties `kernel_path`, `initrd_path`
+  and `kernel_cmdline` (direct kernel boot). Capacity is the machine's: CPUs and memory
+  from libvirt, disk from the file system of the state directory. Each domain logs its
+  serial console to `<state_dir>/console/<instance id>.log` (appending across restarts)
+  and has a VNC server on the host's `vnc_listen` address; the console proxy reaches it at
+  the host's `console_address`.
 
 Power actions and what they leave behind (the hypervisor is the authority; each action
 returns the state read back afterwards):
@@ -74,6 +79,9 @@ TEST_HYPERVISOR = "test"
 # The name of the event the driver emits itself after a soft reboot.
 REBOOTED = "REBOOTED"
 
+# The most of a serial log console output looks at, as Nova's MAX_CONSOLE_BYTES.
+MAX_CONSOLE_BYTES = 100 * 1024
+
 EventQueue = asyncio.Queue[agent_pb2.PowerStateEvent]
 
 _event_loop: asyncio.AbstractEventLoop | None = None
@@ -131,13 +139,15 @@ def open_hosts(cfg: AgentConfig, events: EventQueue | None) -> list[LibvirtDrive
                     shutdown_timeout_seconds=cfg.shutdown_timeout_seconds,
                 )
             else:
+                console_address = cfg.console_address or cfg.host_ip
                 driver = LibvirtDriver.open_uri(
                     cfg.hypervisor,
                     name,
                     state_dir=Path(cfg.state_dir),
-                    disk_gb=cfg.host_disk_gb,
                     virt_type=cfg.virt_type,
                     host_ip=cfg.host_ip,
+                    console_address=console_address,
+                    vnc_listen=cfg.vnc_listen or console_address,
                     events=events,
                     shutdown_timeout_seconds=cfg.shutdown_timeout_seconds,
                 )
@@ -187,6 +197,7 @@ class LibvirtDriver(ComputeDriver):
         events: EventQueue | None = None,
         simulated: SimulatedHost | None = None,
         console_dir: Path | None = None,
+        vnc_listen: str = "127.0.0.1",
         shutdown_timeout_seconds: float = 60.0,
     ) -> None:
         self.host = host
@@ -196,6 +207,7 @@ class LibvirtDriver(ComputeDriver):
         self._events = events
         self._simulated = simulated
         self._console_dir = console_dir
+        self._vnc_listen = vnc_listen
         self._shutdown_timeout_seconds = shutdown_timeout_seconds
         # Stratus metadata per domain UUID; None marks a domain Stratus did not create.
         self._metadata: dict[str, domain_xml.InstanceMetadata | None] = {}
@@ -257,15 +269,19 @@ class LibvirtDriver(ComputeDriver):
         host: str,
         *,
         state_dir: Path,
-        disk_gb: int,
         virt_type: str = "qemu",
         host_ip: str = "127.0.0.1",
+        console_address: str = "127.0.0.1",
+        vnc_listen: str = "127.0.0.1",
         events: EventQueue | None = None,
         shutdown_timeout_seconds: float = 60.0,
     ) -> LibvirtDriver:
         """A real hypervisor at `uri`; serial console logs go under `<state_dir>/console`."""
+        console_dir = state_dir.absolute() / "console"
+        console_dir.mkdir(parents=True, exist_ok=True)
         conn = _open(uri)
         info = conn.getInfo()
+        disk = os.statvfs(console_dir)
         facts = HostFacts(
             name=host,
             hypervisor_type=conn.getType(),
@@ -275,12 +291,11 @@ class LibvirtDriver(ComputeDriver):
             arch=os.uname().machine,
             vcpus=int(info[2]),
             memory_mb=int(info[1]),
-            local_gb=disk_gb,
+            local_gb=disk.f_blocks * disk.f_frsize // 2**30,
             host_ip=host_ip,
-            console_address=host_ip,
+            console_address=console_address,
+            virt_type=virt_type,
         )
-        console_dir = state_dir.absolute() / "console"
-        console_dir.mkdir(parents=True, exist_ok=True)
         driver = cls(
             host,
             conn,
@@ -288,9 +303,18 @@ class LibvirtDriver(ComputeDriver):
             domain_type=virt_type,
             events=events,
             console_dir=console_dir,
+            vnc_listen=vnc_listen,
             shutdown_timeout_seconds=shutdown_timeout_seconds,
         )
-        log.info("hypervisor opened", host=host, uri=facts.hypervisor_uri)
+        log.info(
+            "hypervisor opened",
+            host=host,
+            uri=facts.hypervisor_uri,
+            virt_type=virt_type,
+            vcpus=facts.vcpus,
+            memory_mb=facts.memory_mb,
+            local_gb=facts.local_gb,
+        )
         return driver
 
     @property
@@ -329,13 +353,13 @@ class LibvirtDriver(ComputeDriver):
 
     async def spawn(self, spec: agent_pb2.SpawnSpec) -> PowerState:
         instance_id = spec.instance_id
-        serial_log = str(self._console_dir / f"{instance_id}.log") if self._console_dir else ""
+        serial_log = str(self._serial_log(instance_id) or "")
         try:
             domain = domain_xml.spec_from_spawn(
                 spec,
                 domain_type=self._domain_type,
                 serial_log_path=serial_log,
-                console_listen=self._facts.console_address,
+                console_listen=self._vnc_listen,
             )
         except ValueError as error:
             raise DriverError(f"spawn {instance_id}: invalid spec: {error}") from None
@@ -372,6 +396,10 @@ class LibvirtDriver(ComputeDriver):
                     if _code(error) != libvirt.VIR_ERR_NO_DOMAIN:
                         raise
         self._forget(instance_id)
+        serial_log = self._serial_log(instance_id)
+        if serial_log is not None:
+            with contextlib.suppress(FileNotFoundError):
+                serial_log.unlink()
         log.info("destroyed", host=self.host, instance_id=instance_id, existed=dom is not None)
 
     async def power_off(self, instance_id: str) -> PowerState:
@@ -465,6 +493,33 @@ class LibvirtDriver(ComputeDriver):
     async def resume(self, instance_id: str) -> PowerState:
         return await self.power_on(instance_id)
 
+    async def console_output(self, instance_id: str, length: int) -> str:
+        self._lookup(instance_id)
+        serial_log = self._serial_log(instance_id)
+        if serial_log is None:
+            return ""
+        try:
+            data = await asyncio.to_thread(_read_tail, serial_log, MAX_CONSOLE_BYTES)
+        except FileNotFoundError:
+            return ""
+        except OSError as error:
+            raise DriverError(f"console output of {instance_id}: {error}") from error
+        return tail_lines(data, length)
+
+    async def vnc_console(self, instance_id: str) -> agent_pb2.ConsoleEndpoint:
+        dom = self._lookup(instance_id)
+        with _libvirt_errors("VNC console of", instance_id):
+            if not dom.isActive():
+                raise DriverError(f"instance {instance_id} is not running")
+            description = dom.XMLDesc(0)
+        graphics = ET.fromstring(description).find("devices/graphics[@type='vnc']")
+        port = int(graphics.get("port", "-1")) if graphics is not None else -1
+        if port <= 0:
+            raise DriverError(f"instance {instance_id} has no VNC server")
+        return agent_pb2.ConsoleEndpoint(
+            protocol="vnc", address=self._facts.console_address, port=port
+        )
+
     async def close(self) -> None:
         self.close_now()
 
@@ -481,6 +536,12 @@ class LibvirtDriver(ComputeDriver):
             conn.close()
 
     # -- internals -------------------------------------------------------------------
+
+    def _serial_log(self, instance_id: str) -> Path | None:
+        """Where the instance's serial console is logged; None on simulated hosts."""
+        if self._console_dir is None:
+            return None
+        return self._console_dir / f"{instance_id}.log"
 
     def _find(self, instance_id: str) -> libvirt.virDomain | None:
         """The instance's domain, or None when there is none (or the id is no UUID)."""
@@ -612,6 +673,27 @@ class LibvirtDriver(ComputeDriver):
             self._emit(uuid, power_state.event_name(event), state)
         except Exception:
             log.exception("lifecycle event handling failed", host=self.host, event=event)
+
+
+def _read_tail(path: Path, max_bytes: int) -> bytes:
+    """The last `max_bytes` of a file (a plain file read: safe in a worker thread)."""
+    with open(path, "rb") as file:
+        size = file.seek(0, os.SEEK_END)
+        file.seek(max(0, size - max_bytes))
+        return file.read()
+
+
+def tail_lines(data: bytes, length: int) -> str:
+    """The last `length` lines of a serial log (all when `length` <= 0), as text.
+
+    Serial lines end in CR LF and a guest may print anything: line ends are normalised,
+    NULs dropped and undecodable bytes replaced, so the result is always valid text.
+    """
+    text = data.decode("utf-8", errors="replace").replace("\r", "").replace("\x00", "")
+    if length <= 0:
+        return text
+    lines = text.splitlines(keepends=True)
+    return "".join(lines[-length:])
 
 
 def _open(uri: str) -> libvirt.virConnect:

@@ -8,13 +8,17 @@ commands that come down the stream until SIGTERM/SIGINT.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
 
+import libvirt
 import structlog
 
-from services.agent import libvirt_driver, metrics
+from services.agent import libvirt_driver, metrics, virt_probe
 from services.agent.channel import ConductorChannel
 from services.agent.config import AgentConfig
+from services.agent.driver import DriverError
 from services.runtime import config, logging, process
 from services.runtime import metrics as runtime_metrics
 from stratus.v1 import agent_pb2
@@ -33,6 +37,35 @@ def agent_id(cfg: AgentConfig) -> str:
     return cfg.hostname
 
 
+async def choose_virt_type(cfg: AgentConfig) -> AgentConfig:
+    """The config with the domain type settled: KVM only where a guest really boots."""
+    if cfg.hypervisor == libvirt_driver.TEST_HYPERVISOR:
+        return cfg
+    try:
+        conn = libvirt.open(cfg.hypervisor)
+    except libvirt.libvirtError as error:
+        raise DriverError(f"cannot open libvirt connection {cfg.hypervisor}: {error}") from error
+    try:
+        choice = await virt_probe.choose(
+            conn,
+            cfg.virt_type,
+            probe_kernel_path=cfg.probe_kernel_path,
+            probe_initrd_path=cfg.probe_initrd_path,
+            state_dir=Path(cfg.state_dir),
+            timeout_seconds=cfg.virt_probe_timeout_seconds,
+        )
+    finally:
+        conn.close()
+    accel = "KVM" if choice.virt_type == virt_probe.KVM else "TCG (software emulation)"
+    log.info(
+        f"guests run under {accel}",
+        virt_type=choice.virt_type,
+        reason=choice.reason,
+        requested=cfg.virt_type,
+    )
+    return dataclasses.replace(cfg, virt_type=choice.virt_type)
+
+
 async def serve(cfg: AgentConfig, stop: asyncio.Event) -> None:
     """Run the agent until `stop` is set, then release everything it holds.
 
@@ -40,6 +73,7 @@ async def serve(cfg: AgentConfig, stop: asyncio.Event) -> None:
     `command_drain_seconds`) and closes the stream; then the libvirt connections close.
     """
     libvirt_driver.register_event_loop()
+    cfg = await choose_virt_type(cfg)
     events: asyncio.Queue[agent_pb2.PowerStateEvent] = asyncio.Queue()
     drivers = libvirt_driver.open_hosts(cfg, events)
     metrics.HOSTS.set(len(drivers))

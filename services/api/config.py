@@ -15,3 +15,15 @@ class ApiConfig(CommonConfig):
     public_url: str = ""
     max_servers_per_request: int = 100
     conductor_timeout_seconds: float = 5.0
+    # The console proxy (Nova's novncproxy): noVNC and the WebSocket relay; 0: none.
+    console_proxy_port: int = 6080
+    # Address the proxy binds; empty: bind_host.
+    console_proxy_host: str = ""
+    # The noVNC page in console URLs (Nova's novncproxy_base_url); empty:
+    # http://<proxy host>:<proxy port>/vnc_lite.html.
+    console_base_url: str = ""
+    # How long a console token may be used to open a console (Nova's 600 s).
+    console_token_ttl_seconds: int = 600
+    # Where the noVNC web client's files are; empty: the first directory that has them of
+    # ~/.cache/stratus/novnc (deploy/console/fetch-novnc.sh) and /usr/share/novnc.
+    novnc_dir: str = ""

@@ -1,15 +1,19 @@
-"""stratus-api: the public gRPC Compute service and the REST gateway, on one event loop."""
+"""stratus-api: the public gRPC Compute service, the REST gateway and the console proxy,
+on one event loop."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
+import socket
 import sys
 from collections.abc import Iterator, Sequence
 
 import structlog
 import uvicorn
 
+from services.api import console_proxy
 from services.api.config import ApiConfig
 from services.api.consoles import ConsoleApi
 from services.api.grpc_service import ComputeService
@@ -33,31 +37,83 @@ class _Gateway(uvicorn.Server):
         yield
 
 
+def console_base_url(config: ApiConfig) -> str:
+    """The noVNC page console URLs point at (Nova's novncproxy_base_url)."""
+    if config.console_base_url:
+        return config.console_base_url
+    host = config.console_proxy_host or config.bind_host
+    return f"http://{host}:{config.console_proxy_port}/vnc_lite.html"
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _console_proxy(config: ApiConfig, consoles: ConsoleApi) -> _Gateway:
+    if (
+        importlib.util.find_spec("websockets") is None
+        and importlib.util.find_spec("wsproto") is None
+    ):
+        log.warning("neither websockets nor wsproto is installed: consoles cannot connect")
+    novnc_dir = console_proxy.find_novnc(config.novnc_dir)
+    if novnc_dir is None:
+        log.warning(
+            "noVNC web client not found; the console proxy serves only its WebSocket",
+            looked_in=[config.novnc_dir] if config.novnc_dir else console_proxy.novnc_dirs(),
+        )
+    return _Gateway(
+        uvicorn.Config(
+            console_proxy.create_app(consoles, novnc_dir),
+            host=config.console_proxy_host or config.bind_host,
+            port=config.console_proxy_port,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            ws="auto",
+        )
+    )
+
+
 async def serve(config: ApiConfig, stop: asyncio.Event) -> None:
     etcd = Etcd(config.etcd_endpoints)
     await etcd.connect()
+    store = Store(etcd)
     api = ComputeApi(
-        Store(etcd),
+        store,
         max_servers_per_request=config.max_servers_per_request,
         conductor_timeout_seconds=config.conductor_timeout_seconds,
+    )
+    consoles = ConsoleApi(
+        store,
+        proxy_base_url=console_base_url(config),
+        token_ttl_seconds=config.console_token_ttl_seconds,
     )
     server = await start_server(
         config.bind_host,
         config.grpc_port,
-        lambda s: compute_pb2_grpc.add_ComputeServicer_to_server(
-            ComputeService(api, ConsoleApi()), s
-        ),
+        lambda s: compute_pb2_grpc.add_ComputeServicer_to_server(ComputeService(api, consoles), s),
         [compute_pb2.DESCRIPTOR.services_by_name["Compute"].full_name],
     )
     endpoint = f"{config.bind_host}:{server.port}"
-    rest: uvicorn.Server | None = None
-    rest_task: asyncio.Task[None] | None = None
+    # uvicorn servers in this loop: the REST gateway and the console proxy, by name.
+    gateways: dict[str, tuple[uvicorn.Server, asyncio.Task[None]]] = {}
     if config.rest_port:
         from services.api.rest.app import create_app
 
+        app = create_app(api, public_url=config.public_url)
+        app.state.console_api = consoles
         rest = _Gateway(
             uvicorn.Config(
-                create_app(api, public_url=config.public_url),
+                app,
                 host=config.bind_host,
                 port=config.rest_port,
                 log_config=None,
@@ -65,22 +121,47 @@ async def serve(config: ApiConfig, stop: asyncio.Event) -> None:
                 lifespan="off",
             )
         )
-        rest_task = asyncio.create_task(rest.serve(), name="rest-gateway")
+        gateways["REST gateway"] = (rest, asyncio.create_task(rest.serve(), name="rest-gateway"))
+    if config.console_proxy_port:
+        # Bound here, so a busy port costs the consoles only, never the whole api.
+        proxy_host = config.console_proxy_host or config.bind_host
+        try:
+            proxy_socket = _bind(proxy_host, config.console_proxy_port)
+        except OSError as error:
+            log.error(
+                "console proxy cannot listen; consoles are unavailable",
+                address=f"{proxy_host}:{config.console_proxy_port}",
+                error=str(error),
+            )
+        else:
+            proxy = _console_proxy(config, consoles)
+            gateways["console proxy"] = (
+                proxy,
+                asyncio.create_task(proxy.serve(sockets=[proxy_socket]), name="console-proxy"),
+            )
     keeper = await registration.register_process(etcd, "stratus-api", config, server.port)
-    log.info("api serving", grpc=endpoint, rest_port=config.rest_port)
+    log.info(
+        "api serving",
+        grpc=endpoint,
+        rest_port=config.rest_port,
+        console_proxy_port=config.console_proxy_port,
+    )
     waiter = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait(
-        {waiter, *([rest_task] if rest_task else [])}, return_when=asyncio.FIRST_COMPLETED
+        {waiter, *(task for _, task in gateways.values())}, return_when=asyncio.FIRST_COMPLETED
     )
-    if rest_task in done and rest_task is not None and not stop.is_set():
-        log.error("REST gateway stopped unexpectedly", error=str(rest_task.exception()))
+    for name, (_, task) in gateways.items():
+        if task in done and not stop.is_set():
+            log.error(f"{name} stopped unexpectedly", error=str(task.exception()))
     waiter.cancel()
     await keeper.stop()
-    if rest is not None and rest_task is not None:
-        rest.should_exit = True
-        await rest_task
+    for gateway, _ in gateways.values():
+        gateway.should_exit = True
+    for _, task in gateways.values():
+        await task
     await server.stop(grace_seconds=5)
     await api.close()
+    await consoles.close()
     await etcd.close()
 
 

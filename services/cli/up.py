@@ -1,7 +1,10 @@
 """`stratus up`: a whole cloud on one machine, supervised until Ctrl-C.
 
 It starts etcd (unless one is given), then the scheduler, conductor, api and agent as
-separate processes, exactly as they run in production, only on loopback. Each process
+separate processes, exactly as they run in production, only on loopback. With
+`--hypervisor qemu` the agent drives real guests through qemu:///system: `stratus up`
+sets libvirt up, starts libvirtd when nothing answers there yet (and stops it again at
+the end), builds the tiny guest image once and registers it as `stratus-tiny`. Each process
 gets its own session, so a Ctrl-C in the terminal reaches the supervisor alone and the
 supervisor stops the services in reverse order, each as a whole process group: SIGTERM,
 a grace period, then SIGKILL. Nothing it started is left behind, and nothing it did not
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import signal
 import socket
@@ -33,7 +37,7 @@ from rich.text import Text
 
 import services
 import stratus
-from services.cli import seed
+from services.cli import real_guests, seed
 from services.runtime import context, grpc_client
 from services.state.etcd_server import EtcdServer, find_etcd_binary, port_answers
 from stratus.v1 import compute_pb2, compute_pb2_grpc
@@ -53,6 +57,7 @@ DEFAULT_PORTS = {
     "etcd": 2379,
     "etcd_peer": 2380,
     "metrics": 9180,
+    "console": 6080,
 }
 METRICS_ORDER = ("api", "conductor", "scheduler", "agent")
 
@@ -151,6 +156,7 @@ class Child:
     log_path: Path
     grpc_port: int | None = None  # ready when its health service answers SERVING
     tcp_port: int | None = None  # ready when the port accepts connections (etcd)
+    ready: Callable[[], bool] | None = None  # ready when this says so (libvirtd)
     env: dict[str, str] | None = None
     process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
@@ -238,6 +244,7 @@ class Ports:
     etcd: int
     etcd_peer: int
     metrics_from: int  # 0: no metrics endpoints
+    console: int = 0  # the console proxy (noVNC); 0: none
 
     def metrics(self, service: str) -> int:
         if not self.metrics_from:
@@ -256,6 +263,14 @@ class Plan:
     hypervisor: str = "test"
     config_file: Path | None = None
     python: str = field(default_factory=lambda: sys.executable)
+    # Real guests: the tiny guest's kernel and initrd (the agent's KVM probe boots them),
+    # and whether libvirtd must be started (nothing answered on the hypervisor URI).
+    guest: real_guests.GuestImage | None = None
+    start_libvirtd: bool = False
+
+    @property
+    def real(self) -> bool:
+        return self.hypervisor != "test"
 
     @property
     def own_etcd(self) -> bool:
@@ -294,6 +309,7 @@ class Plan:
         ]
         if service == "api":
             argv += ["--grpc-port", str(self.ports.api), "--rest-port", str(self.ports.rest)]
+            argv += ["--console-proxy-port", str(self.ports.console)]
         elif service == "conductor":
             argv += ["--grpc-port", str(self.ports.conductor)]
         elif service == "scheduler":
@@ -309,6 +325,13 @@ class Plan:
                 "--hypervisor",
                 self.hypervisor,
             ]
+            if self.guest is not None:
+                argv += [
+                    "--probe-kernel-path",
+                    self.guest.kernel_path,
+                    "--probe-initrd-path",
+                    self.guest.initrd_path,
+                ]
         else:
             raise ValueError(f"unknown service {service!r}")
         return argv
@@ -322,9 +345,19 @@ class Plan:
         return {**os.environ, "PYTHONPATH": path, "PYTHONUNBUFFERED": "1"}
 
     def children(self) -> list[Child]:
-        """In start order: etcd (if ours), scheduler, conductor, api, agent."""
+        """In start order: libvirtd and etcd (if ours), scheduler, conductor, api, agent."""
         env = self.child_env()
         result: list[Child] = []
+        if self.start_libvirtd:
+            uri = self.hypervisor
+            result.append(
+                Child(
+                    "libvirtd",
+                    real_guests.libvirtd_argv,
+                    self.log_dir / "libvirtd.log",
+                    ready=lambda: real_guests.libvirt_answers(uri),
+                )
+            )
         if self.own_etcd:
             etcd = EtcdServer(
                 self.data_dir / "etcd",
@@ -361,6 +394,8 @@ class Plan:
         ]
         if self.ports.rest:
             ports.append((self.ports.rest, "--rest-port"))
+        if self.ports.console:
+            ports.append((self.ports.console, "--console-port"))
         if self.own_etcd:
             ports += [(self.ports.etcd, "--etcd-port"), (self.ports.etcd_peer, "--etcd-peer-port")]
         if self.ports.metrics_from:
@@ -382,6 +417,7 @@ class Supervisor:
         self.started: list[Child] = []
         self.stopping = False
         self.hurry = False
+        self.virt_types: list[str] = []
 
     def say(self, text: str) -> None:
         stamp = time.strftime("%H:%M:%S")
@@ -420,14 +456,17 @@ class Supervisor:
                 return
             if child.tcp_port is not None and port_answers("127.0.0.1", child.tcp_port):
                 return
-            if child.grpc_port is None and child.tcp_port is None:
+            if child.ready is not None and child.ready():
+                return
+            if child.grpc_port is None and child.tcp_port is None and child.ready is None:
                 return  # the agent: readiness is its hosts showing up
             if time.monotonic() > deadline:
-                what = (
-                    f"gRPC health on 127.0.0.1:{child.grpc_port}"
-                    if child.grpc_port is not None
-                    else f"127.0.0.1:{child.tcp_port}"
-                )
+                if child.grpc_port is not None:
+                    what = f"gRPC health on 127.0.0.1:{child.grpc_port}"
+                elif child.tcp_port is not None:
+                    what = f"127.0.0.1:{child.tcp_port}"
+                else:
+                    what = self.plan.hypervisor
                 raise self.fail_with_log(
                     child, f"{child.name} did not answer ({what}) within {self.ready_timeout:g}s"
                 )
@@ -461,6 +500,12 @@ class Supervisor:
             child.start()
             self.wait_ready(child)
             port = child.grpc_port or child.tcp_port
+            if child.ready is not None:
+                self.say(
+                    f"[green]✓[/] {child.name:<9} pid {child.pid:<7} {self.plan.hypervisor:<16} "
+                    f"[dim]{time.monotonic() - began:.1f}s[/]"
+                )
+                continue
             if port is None:
                 self.say(
                     f"[dim]…[/] {child.name:<9} pid {child.pid:<7} "
@@ -471,6 +516,29 @@ class Supervisor:
                 f"[green]✓[/] {child.name:<9} pid {child.pid:<7} 127.0.0.1:{port:<6} "
                 f"[dim]{time.monotonic() - began:.1f}s[/]"
             )
+
+    def prepare_real_guests(self) -> Plan:
+        """libvirt set up, libvirtd's fate decided, the tiny guest and noVNC in place."""
+        plan = self.plan
+        try:
+            if plan.hypervisor == real_guests.SYSTEM_URI:
+                self.say("[dim]…[/] setting libvirt up (deploy/libvirt/setup.sh)")
+                real_guests.setup_libvirt()
+            start = not real_guests.libvirt_answers(plan.hypervisor)
+            if start and plan.hypervisor != real_guests.SYSTEM_URI:
+                raise StartupError(f"nothing answers on {plan.hypervisor}")
+            began = time.monotonic()
+            guest = real_guests.build_guest()
+            self.say(
+                f"[green]✓[/] guest     {guest.kernel_path.rsplit('/', 1)[0]} "
+                f"[dim]{time.monotonic() - began:.1f}s[/]"
+            )
+            real_guests.fetch_novnc()
+        except real_guests.SetupError as error:
+            raise StartupError(str(error)) from None
+        self.plan = dataclasses.replace(plan, guest=guest, start_libvirtd=start)
+        self.children = self.plan.children()
+        return self.plan
 
     async def _await_hosts_and_seed(self) -> list[str]:
         agent = next(c for c in self.children if c.name == "agent")
@@ -496,7 +564,15 @@ class Supervisor:
                         f"{up} of {self.plan.hosts} hosts up after {self.ready_timeout:g}s",
                     )
                 await asyncio.sleep(0.2)
-            return await seed.seed(stub)
+            seeded = await seed.seed(stub)
+            if self.plan.guest is not None:
+                if await real_guests.register_image(stub, self.plan.guest):
+                    seeded.append(f"image {real_guests.IMAGE_NAME}")
+                hosts = await stub.ListHosts(compute_pb2.ListHostsRequest(), timeout=5)
+                self.virt_types = sorted(
+                    {view.host.capabilities.get("virt_type", "?") for view in hosts.hosts}
+                )
+            return seeded
         finally:
             await channel.close()
 
@@ -593,7 +669,17 @@ def _seeded_text(seeded: Sequence[str]) -> str:
     return "; ".join(f"{kind}s {' '.join(names)}" for kind, names in kinds.items())
 
 
-def ready_panel(plan: Plan, seconds: float, seeded: Sequence[str]) -> Panel:
+def _hosts_text(plan: Plan, virt_types: Sequence[str]) -> str:
+    if not plan.real:
+        return f"{plan.hosts} simulated ({plan.hypervisor} hypervisor)"
+    names = {"kvm": "KVM", "qemu": "TCG (software emulation)"}
+    accel = ", ".join(names.get(v, v) for v in virt_types) or "see the agent log"
+    return f"this machine on {plan.hypervisor}; guests run under {accel}"
+
+
+def ready_panel(
+    plan: Plan, seconds: float, seeded: Sequence[str], virt_types: Sequence[str] = ()
+) -> Panel:
     """Where everything is, right after start."""
     ports = plan.ports
     grid = Table.grid(padding=(0, 2))
@@ -611,7 +697,9 @@ def ready_panel(plan: Plan, seconds: float, seeded: Sequence[str]) -> Panel:
         grid.add_row("metrics", "disabled")
     etcd_note = "started here" if plan.own_etcd else "external"
     grid.add_row("etcd", f"{plan.endpoints} ({etcd_note})")
-    grid.add_row("hosts", f"{plan.hosts} simulated ({plan.hypervisor} hypervisor)")
+    grid.add_row("hosts", _hosts_text(plan, virt_types))
+    if ports.console:
+        grid.add_row("console proxy", f"http://127.0.0.1:{ports.console}/vnc_lite.html")
     grid.add_row("data dir", str(plan.data_dir))
     grid.add_row("logs", str(plan.log_dir))
     if seeded:
@@ -630,6 +718,22 @@ def examples(plan: Plan) -> list[str]:
     ports = plan.ports
     api_flag = "" if ports.api == DEFAULT_PORTS["api"] else f" --api {plan.api_endpoint}"
     lines = []
+    if plan.real and ports.rest:
+        rest = f"http://127.0.0.1:{ports.rest}/v2.1"
+        json_header = "-H 'Content-Type: application/json'"
+        return [
+            f"stratus server create tiny1 --flavor m1.tiny --image {real_guests.IMAGE_NAME} "
+            f"--wait{api_flag}",
+            f"curl -s -X POST {rest}/servers {json_header} "
+            '-d \'{"server": {"name": "tiny2", "flavorRef": "1", '
+            f'"imageRef": "{real_guests.IMAGE_NAME}"}}}}\'',
+            f"curl -s -X POST {rest}/servers/<id>/action {json_header} "
+            '-d \'{"os-getConsoleOutput": {"length": 20}}\' | python3 -m json.tool',
+            f"curl -s -X POST {rest}/servers/<id>/remote-consoles {json_header} "
+            '-d \'{"remote_console": {"protocol": "vnc", "type": "novnc"}}\'',
+            "  (open the printed url in a browser: the guest's screen)",
+            f"stratus server stop <id> --wait{api_flag}",
+        ]
     if ports.rest:
         lines.append(
             f"curl -s -X POST http://127.0.0.1:{ports.rest}/v2.1/servers "
@@ -643,8 +747,14 @@ def examples(plan: Plan) -> list[str]:
     return lines
 
 
-def print_ready(console: Console, plan: Plan, seconds: float, seeded: Sequence[str]) -> None:
-    console.print(ready_panel(plan, seconds, seeded))
+def print_ready(
+    console: Console,
+    plan: Plan,
+    seconds: float,
+    seeded: Sequence[str],
+    virt_types: Sequence[str] = (),
+) -> None:
+    console.print(ready_panel(plan, seconds, seeded, virt_types))
     console.print("[bold]Try:[/]")
     for line in examples(plan):
         console.print(f"  {line}", soft_wrap=True, highlight=False, markup=False)
@@ -686,7 +796,8 @@ def _port(value: int | None, key: str, offset: int) -> int:
     "--hypervisor",
     default="test",
     show_default=True,
-    help="agent hypervisor: test, or a libvirt URI",
+    help="agent hypervisor: test (simulated hosts), qemu (real guests on qemu:///system, "
+    "KVM where a guest really boots, else TCG), or a libvirt URI",
 )
 @click.option(
     "--port-offset",
@@ -696,6 +807,9 @@ def _port(value: int | None, key: str, offset: int) -> int:
     help="add this to every default port, to run beside another stratus up",
 )
 @click.option("--rest-port", type=click.IntRange(min=0), help="REST gateway [8774]; 0: none")
+@click.option(
+    "--console-port", type=click.IntRange(min=0), help="console proxy (noVNC) [6080]; 0: none"
+)
 @click.option("--api-port", type=click.IntRange(min=1), help="api gRPC [8780]")
 @click.option("--conductor-port", type=click.IntRange(min=1), help="conductor gRPC [8781]")
 @click.option("--scheduler-port", type=click.IntRange(min=1), help="scheduler gRPC [8782]")
@@ -723,6 +837,7 @@ def up(
     hypervisor: str,
     port_offset: int,
     rest_port: int | None,
+    console_port: int | None,
     api_port: int | None,
     conductor_port: int | None,
     scheduler_port: int | None,
@@ -733,6 +848,9 @@ def up(
 ) -> None:
     """Run a whole Stratus cloud on this machine until Ctrl-C."""
     began = time.monotonic()
+    hypervisor = real_guests.resolve_hypervisor(hypervisor)
+    if hypervisor != "test":
+        hosts = 1  # the agent serves this machine itself
     plan = Plan(
         hosts=hosts,
         data_dir=(data_dir or default_data_dir()).expanduser().resolve(),
@@ -744,6 +862,7 @@ def up(
             etcd=_port(etcd_port, "etcd", port_offset),
             etcd_peer=_port(etcd_peer_port, "etcd_peer", port_offset),
             metrics_from=_port(metrics_ports_from, "metrics", port_offset),
+            console=_port(console_port, "console", port_offset),
         ),
         etcd_endpoints=etcd_endpoints.strip(),
         hypervisor=hypervisor,
@@ -758,10 +877,12 @@ def up(
     )
     with _signals(supervisor):
         try:
+            if plan.real:
+                plan = supervisor.prepare_real_guests()
             supervisor.start_all()
             seeded = supervisor.await_hosts_and_seed()
             supervisor.say(f"[green]✓[/] {hosts} host(s) up")
-            print_ready(console, plan, time.monotonic() - began, seeded)
+            print_ready(console, plan, time.monotonic() - began, seeded, supervisor.virt_types)
             supervisor.supervise()
         except (KeyboardInterrupt, Shutdown) as reason:
             console.print()

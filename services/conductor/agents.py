@@ -90,6 +90,7 @@ class AgentHub:
         request_id: str,
         timeout_seconds: float,
         spawn: agent_pb2.SpawnSpec | None = None,
+        console_length: int = 0,
     ) -> agent_pb2.CommandResult:
         """Send one command to the host's agent and wait for its result."""
         session = await self._session_for(host)
@@ -103,6 +104,7 @@ class AgentHub:
             op=op,
             instance_id=instance_id,
             request_id=request_id,
+            console_length=console_length,
         )
         if spawn is not None:
             command.spawn.CopyFrom(spawn)

@@ -57,7 +57,7 @@ async def serve(config: ConductorConfig, stop: asyncio.Event) -> None:
     )
 
     def register(server):  # type: ignore[no-untyped-def]
-        conductor_pb2_grpc.add_ConductorServicer_to_server(ConductorService(runner), server)
+        conductor_pb2_grpc.add_ConductorServicer_to_server(ConductorService(runner, hub), server)
         agent_pb2_grpc.add_AgentChannelServicer_to_server(AgentChannelService(hub), server)
 
     names = [

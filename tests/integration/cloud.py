@@ -164,6 +164,8 @@ class Cloud:
                     str(ports["api"]),
                     "--rest-port",
                     str(self.rest_port),
+                    "--console-proxy-port",
+                    "0",
                 ],
                 logs / "api.log",
                 ports["api"],

@@ -58,7 +58,8 @@ def alive(pid: int) -> bool:
 @pytest.fixture
 def running_up(tmp_path: Path) -> Iterator[RunningUp]:
     ports = {
-        name: free_port() for name in ("rest", "api", "conductor", "scheduler", "etcd", "etcd-peer")
+        name: free_port()
+        for name in ("rest", "api", "conductor", "scheduler", "etcd", "etcd-peer", "console")
     }
     metrics_from = free_port()
     argv = [

@@ -113,7 +113,7 @@ class SpawnSpec(_message.Message):
     def __init__(self, instance_id: _Optional[str] = ..., name: _Optional[str] = ..., vcpus: _Optional[int] = ..., memory_mb: _Optional[int] = ..., disk_gb: _Optional[int] = ..., image: _Optional[_Union[_types_pb2.Image, _Mapping]] = ..., addresses: _Optional[_Iterable[_Union[_types_pb2.Address, _Mapping]]] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class Command(_message.Message):
-    __slots__ = ("command_id", "host", "op", "instance_id", "spawn", "request_id")
+    __slots__ = ("command_id", "host", "op", "instance_id", "spawn", "request_id", "console_length")
     class Op(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         OP_UNSPECIFIED: _ClassVar[Command.Op]
@@ -127,6 +127,8 @@ class Command(_message.Message):
         OP_UNPAUSE: _ClassVar[Command.Op]
         OP_SUSPEND: _ClassVar[Command.Op]
         OP_RESUME: _ClassVar[Command.Op]
+        OP_CONSOLE_OUTPUT: _ClassVar[Command.Op]
+        OP_VNC_CONSOLE: _ClassVar[Command.Op]
     OP_UNSPECIFIED: Command.Op
     OP_SPAWN: Command.Op
     OP_DESTROY: Command.Op
@@ -138,28 +140,46 @@ class Command(_message.Message):
     OP_UNPAUSE: Command.Op
     OP_SUSPEND: Command.Op
     OP_RESUME: Command.Op
+    OP_CONSOLE_OUTPUT: Command.Op
+    OP_VNC_CONSOLE: Command.Op
     COMMAND_ID_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
     OP_FIELD_NUMBER: _ClassVar[int]
     INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
     SPAWN_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CONSOLE_LENGTH_FIELD_NUMBER: _ClassVar[int]
     command_id: str
     host: str
     op: Command.Op
     instance_id: str
     spawn: SpawnSpec
     request_id: str
-    def __init__(self, command_id: _Optional[str] = ..., host: _Optional[str] = ..., op: _Optional[_Union[Command.Op, str]] = ..., instance_id: _Optional[str] = ..., spawn: _Optional[_Union[SpawnSpec, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    console_length: int
+    def __init__(self, command_id: _Optional[str] = ..., host: _Optional[str] = ..., op: _Optional[_Union[Command.Op, str]] = ..., instance_id: _Optional[str] = ..., spawn: _Optional[_Union[SpawnSpec, _Mapping]] = ..., request_id: _Optional[str] = ..., console_length: _Optional[int] = ...) -> None: ...
 
 class CommandResult(_message.Message):
-    __slots__ = ("command_id", "ok", "error", "power_state")
+    __slots__ = ("command_id", "ok", "error", "power_state", "console_output", "console")
     COMMAND_ID_FIELD_NUMBER: _ClassVar[int]
     OK_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     POWER_STATE_FIELD_NUMBER: _ClassVar[int]
+    CONSOLE_OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    CONSOLE_FIELD_NUMBER: _ClassVar[int]
     command_id: str
     ok: bool
     error: str
     power_state: _types_pb2.PowerState
-    def __init__(self, command_id: _Optional[str] = ..., ok: _Optional[bool] = ..., error: _Optional[str] = ..., power_state: _Optional[_Union[_types_pb2.PowerState, str]] = ...) -> None: ...
+    console_output: str
+    console: ConsoleEndpoint
+    def __init__(self, command_id: _Optional[str] = ..., ok: _Optional[bool] = ..., error: _Optional[str] = ..., power_state: _Optional[_Union[_types_pb2.PowerState, str]] = ..., console_output: _Optional[str] = ..., console: _Optional[_Union[ConsoleEndpoint, _Mapping]] = ...) -> None: ...
+
+class ConsoleEndpoint(_message.Message):
+    __slots__ = ("protocol", "address", "port")
+    PROTOCOL_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    PORT_FIELD_NUMBER: _ClassVar[int]
+    protocol: str
+    address: str
+    port: int
+    def __init__(self, protocol: _Optional[str] = ..., address: _Optional[str] = ..., port: _Optional[int] = ...) -> None: ...

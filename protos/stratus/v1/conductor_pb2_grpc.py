@@ -39,6 +39,11 @@ class ConductorStub:
                 request_serializer=stratus_dot_v1_dot_conductor__pb2.SubmitTaskRequest.SerializeToString,
                 response_deserializer=stratus_dot_v1_dot_conductor__pb2.SubmitTaskResponse.FromString,
                 _registered_method=True)
+        self.GetConsole = channel.unary_unary(
+                '/stratus.v1.Conductor/GetConsole',
+                request_serializer=stratus_dot_v1_dot_conductor__pb2.GetConsoleRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_conductor__pb2.GetConsoleResponse.FromString,
+                _registered_method=True)
 
 
 class ConductorServicer:
@@ -51,6 +56,14 @@ class ConductorServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetConsole(self, request, context):
+        """Read a console of an instance from the agent of `host`, which must hold its stream to
+        this conductor (the api finds which one through the host's liveness key).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConductorServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -58,6 +71,11 @@ def add_ConductorServicer_to_server(servicer, server):
                     servicer.SubmitTask,
                     request_deserializer=stratus_dot_v1_dot_conductor__pb2.SubmitTaskRequest.FromString,
                     response_serializer=stratus_dot_v1_dot_conductor__pb2.SubmitTaskResponse.SerializeToString,
+            ),
+            'GetConsole': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConsole,
+                    request_deserializer=stratus_dot_v1_dot_conductor__pb2.GetConsoleRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_conductor__pb2.GetConsoleResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -87,6 +105,33 @@ class Conductor:
             '/stratus.v1.Conductor/SubmitTask',
             stratus_dot_v1_dot_conductor__pb2.SubmitTaskRequest.SerializeToString,
             stratus_dot_v1_dot_conductor__pb2.SubmitTaskResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConsole(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Conductor/GetConsole',
+            stratus_dot_v1_dot_conductor__pb2.GetConsoleRequest.SerializeToString,
+            stratus_dot_v1_dot_conductor__pb2.GetConsoleResponse.FromString,
             options,
             channel_credentials,
             insecure,
