@@ -8,7 +8,7 @@ standard health service and reflection (so grpcurl can list and call everything)
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 import grpc
@@ -40,8 +40,24 @@ async def _abort_with(error: StratusError, servicer_context: grpc.aio.ServicerCo
     await servicer_context.abort(error.code, error.message)
 
 
+# Who is calling: from the call's full method name and metadata, a request context, or
+# Unauthenticated. Internal services trust the context the api forwarded in metadata;
+# the public api verifies the caller's token instead.
+Authenticator = Callable[[str, Sequence[tuple[str, str | bytes]]], context.RequestContext]
+
+
+def trusted_metadata(
+    method: str, metadata: Sequence[tuple[str, str | bytes]]
+) -> context.RequestContext:
+    """The context another Stratus service forwarded (x-request-id, x-stratus-*)."""
+    return context.RequestContext.from_metadata(metadata)
+
+
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
     """Binds the request context, records metrics and maps StratusError for every call."""
+
+    def __init__(self, authenticate: Authenticator = trusted_metadata) -> None:
+        self.authenticate = authenticate
 
     async def intercept_service(
         self,
@@ -54,7 +70,12 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         service, method = split_method(handler_call_details.method)
         if service.startswith("grpc."):
             return handler  # health and reflection: no context, no metrics
-        metadata = handler_call_details.invocation_metadata
+        metadata = tuple(handler_call_details.invocation_metadata or ())
+        full_method = handler_call_details.method
+        authenticate = self.authenticate
+
+        def caller() -> context.RequestContext:
+            return authenticate(full_method, metadata)
 
         def finish(started: float, servicer_context: grpc.aio.ServicerContext) -> None:
             GRPC_SERVER_HANDLED.labels(service, method, _code_of(servicer_context)).inc()
@@ -65,7 +86,12 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         def unary_response(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
             async def wrapped(request: Any, servicer_context: grpc.aio.ServicerContext) -> Any:
                 started = time.perf_counter()
-                with context.bound(context.RequestContext.from_metadata(metadata)) as ctx:
+                try:
+                    ctx = caller()
+                except StratusError as error:
+                    finish(started, servicer_context)
+                    await _abort_with(error, servicer_context)
+                with context.bound(ctx):
                     await servicer_context.send_initial_metadata(
                         [(context.REQUEST_ID_KEY, ctx.request_id)]
                     )
@@ -84,7 +110,12 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                 request: Any, servicer_context: grpc.aio.ServicerContext
             ) -> AsyncIterator[Any]:
                 started = time.perf_counter()
-                with context.bound(context.RequestContext.from_metadata(metadata)):
+                try:
+                    ctx = caller()
+                except StratusError as error:
+                    finish(started, servicer_context)
+                    await _abort_with(error, servicer_context)
+                with context.bound(ctx):
                     try:
                         async for response in behavior(request, servicer_context):
                             yield response
@@ -140,10 +171,12 @@ async def start_server(
     port: int,
     register: Callable[[grpc.aio.Server], None],
     service_names: Iterable[str],
+    *,
+    authenticate: Authenticator = trusted_metadata,
 ) -> GrpcServer:
     """Start a server on host:port (0: any free port) with `register` adding the servicers."""
     server = grpc.aio.server(
-        interceptors=[ServiceInterceptor()],
+        interceptors=[ServiceInterceptor(authenticate)],
         options=[
             ("grpc.so_reuseport", 0),
             ("grpc.keepalive_time_ms", 20_000),
