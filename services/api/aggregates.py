@@ -12,7 +12,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 
-from services.api.validation import check_name, check_zone_name, require_admin
+from services.api import policy
+from services.api.validation import check_name, check_zone_name
 from services.runtime.context import RequestContext
 from services.runtime.errors import Conflict, InvalidArgument, NotFound, Unavailable
 from services.scheduler.host_state import DEFAULT_ZONE
@@ -61,21 +62,22 @@ def _ratio(key: str, value: str) -> None:
 
 
 class AggregateOps:
-    """The aggregate and availability zone operations of the service layer (admins only)."""
+    """The aggregate and availability zone operations of the service layer (admins only,
+    except the list of zones)."""
 
     store: Store
 
     # Reads.
 
     async def list_aggregates(self, ctx: RequestContext) -> list[t.Aggregate]:
-        require_admin(ctx, "os_compute_api:os-aggregates:index")
+        policy.enforce(ctx, "compute:list_aggregates")
         found, _ = await self.store.aggregates.list()
         return sorted(
             (a.message for a in found), key=lambda a: (a.created_at.seconds, a.created_at.nanos)
         )
 
     async def get_aggregate(self, ctx: RequestContext, aggregate_id: str) -> t.Aggregate:
-        require_admin(ctx, "os_compute_api:os-aggregates:show")
+        policy.enforce(ctx, "compute:get_aggregate")
         return (await self._aggregate(aggregate_id)).message
 
     async def _aggregate(self, aggregate_id: str) -> Versioned[t.Aggregate]:
@@ -89,7 +91,7 @@ class AggregateOps:
     async def create_aggregate(
         self, ctx: RequestContext, name: str, availability_zone: str = ""
     ) -> t.Aggregate:
-        require_admin(ctx, "os_compute_api:os-aggregates:create")
+        policy.enforce(ctx, "compute:create_aggregate")
         check_name("Aggregate", name)
         if availability_zone:
             check_zone_name(availability_zone)
@@ -114,7 +116,7 @@ class AggregateOps:
         availability_zone: str | None = None,
     ) -> t.Aggregate:
         """New name and/or zone; None keeps one, an empty zone removes the zone."""
-        require_admin(ctx, "os_compute_api:os-aggregates:update")
+        policy.enforce(ctx, "compute:update_aggregate")
         if name is None and availability_zone is None:
             raise InvalidArgument("Nothing to update: give a name or an availability_zone.")
         if name is not None:
@@ -134,7 +136,7 @@ class AggregateOps:
 
     async def delete_aggregate(self, ctx: RequestContext, aggregate_id: str) -> None:
         """Nova refuses to delete an aggregate that still has hosts (400)."""
-        require_admin(ctx, "os_compute_api:os-aggregates:delete")
+        policy.enforce(ctx, "compute:delete_aggregate")
         for _ in range(MAX_CAS_ATTEMPTS):
             current = await self._aggregate(aggregate_id)
             if current.message.hosts:
@@ -152,7 +154,7 @@ class AggregateOps:
     async def add_aggregate_host(
         self, ctx: RequestContext, aggregate_id: str, host: str
     ) -> t.Aggregate:
-        require_admin(ctx, "os_compute_api:os-aggregates:add_host")
+        policy.enforce(ctx, "compute:add_aggregate_host")
         await self._aggregate(aggregate_id)
         if not host or await self.store.hosts.get(host) is None:
             raise NotFound(f"Compute host {host} could not be found.")
@@ -170,7 +172,7 @@ class AggregateOps:
     async def remove_aggregate_host(
         self, ctx: RequestContext, aggregate_id: str, host: str
     ) -> t.Aggregate:
-        require_admin(ctx, "os_compute_api:os-aggregates:remove_host")
+        policy.enforce(ctx, "compute:remove_aggregate_host")
 
         def apply(aggregate: t.Aggregate, _: list[t.Aggregate]) -> None:
             if host not in aggregate.hosts:
@@ -188,7 +190,7 @@ class AggregateOps:
         `availability_zone` sets (or removes) the aggregate's zone; the allocation ratio keys
         must be positive numbers.
         """
-        require_admin(ctx, "os_compute_api:os-aggregates:set_metadata")
+        policy.enforce(ctx, "compute:set_aggregate_metadata")
         for key, value in metadata.items():
             if not key or len(key) > MAX_METADATA_LENGTH:
                 raise InvalidArgument("Metadata keys must be 1 to 255 characters long.")
@@ -264,8 +266,12 @@ class AggregateOps:
 
         With `detail` (admins only) each zone lists its hosts.
         """
-        if detail:
-            require_admin(ctx, "os_compute_api:os-availability-zone:detail")
+        policy.enforce(
+            ctx,
+            "compute:list_availability_zones:detail"
+            if detail
+            else "compute:list_availability_zones",
+        )
         hosts, _ = await self.store.hosts.list()
         aggregates, _ = await self.store.aggregates.list()
         enabled = {h.id for h in hosts if h.message.enabled}
@@ -279,7 +285,7 @@ class AggregateOps:
             for zone, members in sorted(grouped.items())
         ]
 
-    async def available_zones(self) -> set[str]:
+    async def _available_zones(self) -> set[str]:
         """The zones a server may be booted into."""
         hosts, _ = await self.store.hosts.list()
         aggregates, _ = await self.store.aggregates.list()

@@ -15,6 +15,9 @@ class ApiConfig(CommonConfig):
     public_url: str = ""
     max_servers_per_request: int = 100
     conductor_timeout_seconds: float = 5.0
+    # The operator's overrides of the policy table (JSON, or YAML's flat "action": "rule"
+    # mapping); empty: the defaults of services/api/policy.py.
+    policy_file: str = ""
     # The console proxy (Nova's novncproxy): noVNC and the WebSocket relay; 0: none.
     console_proxy_port: int = 6080
     # Address the proxy binds; empty: bind_host.

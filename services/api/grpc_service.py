@@ -207,3 +207,31 @@ class ComputeService(compute_pb2_grpc.ComputeServicer):
         return await self.consoles.create_remote_console(
             context.current(), request.id, request.protocol, request.type
         )
+
+    async def GetQuotaSet(
+        self, request: compute_pb2.GetQuotaSetRequest, _: Ctx
+    ) -> compute_pb2.QuotaSetResponse:
+        return await self.api.get_quota_set(context.current(), request.project_id)
+
+    async def UpdateQuotaSet(
+        self, request: compute_pb2.UpdateQuotaSetRequest, _: Ctx
+    ) -> compute_pb2.QuotaSetResponse:
+        return await self.api.update_quota_set(
+            context.current(), request.project_id, dict(request.limits), request.force
+        )
+
+    async def DeleteQuotaSet(
+        self, request: compute_pb2.DeleteQuotaSetRequest, _: Ctx
+    ) -> compute_pb2.DeleteQuotaSetResponse:
+        await self.api.delete_quota_set(context.current(), request.project_id)
+        return compute_pb2.DeleteQuotaSetResponse()
+
+    async def GetQuotaDefaults(
+        self, request: compute_pb2.GetQuotaDefaultsRequest, _: Ctx
+    ) -> compute_pb2.QuotaSetResponse:
+        return await self.api.get_quota_defaults(context.current(), request.project_id)
+
+    async def GetLimits(
+        self, request: compute_pb2.GetLimitsRequest, _: Ctx
+    ) -> compute_pb2.LimitsResponse:
+        return await self.api.get_limits(context.current(), request.project_id)

@@ -91,6 +91,7 @@ async def serve(config: ApiConfig, stop: asyncio.Event) -> None:
         store,
         max_servers_per_request=config.max_servers_per_request,
         conductor_timeout_seconds=config.conductor_timeout_seconds,
+        policy_file=config.policy_file,
     )
     consoles = ConsoleApi(
         store,

@@ -1,8 +1,10 @@
 """The api's service layer: every public operation, shared by the gRPC and REST front ends.
 
-It checks the request, writes the intended change to etcd in one transaction (the
-instance or its new task_state, a conductor task, the action record), then hands the task
-to a conductor and answers at once. Reads come straight from etcd.
+Each operation first checks the policy (services.api.policy: one entry per operation, so
+gRPC and REST are guarded alike), then checks the request, writes the intended change to
+etcd in one transaction (the instance or its new task_state, a conductor task, the action
+record, the quota claim), then hands the task to a conductor and answers at once. Reads
+come straight from etcd.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 import grpc
 import structlog
 
+from services.api import policy, quotas
 from services.api.aggregates import AggregateOps
 from services.api.server_groups import ServerGroupOps
 from services.api.status import KNOWN_STATUSES, server_status
@@ -27,7 +30,6 @@ from services.api.validation import (
     MAX_NAME_LENGTH,
     check_metadata,
     check_name,
-    require_admin,
 )
 from services.conductor.power_actions import ACTIONS
 from services.runtime import context
@@ -37,12 +39,13 @@ from services.runtime.errors import (
     Conflict,
     InvalidArgument,
     NotFound,
-    PermissionDenied,
+    QuotaExceeded,
     Unavailable,
     from_rpc_error,
 )
 from services.runtime.registration import Replicas
 from services.state import actions, keys, placement
+from services.state import quotas as usage_records
 from services.state.etcd import CompactedError
 from services.state.repository import MAX_CAS_ATTEMPTS, Versioned
 from services.state.store import Store
@@ -67,6 +70,9 @@ __all__ = [
 ]
 
 ACTION_NAMES = ("stop", "start", "reboot", "pause", "unpause", "suspend", "resume")
+# How many servers of one boot request one transaction records (etcd allows 128 writes
+# per transaction; each server takes 4: instance, build task, action record, quota charge).
+SERVERS_PER_TRANSACTION = 25
 # Nova's pattern for extra spec keys; values are strings of at most 255 characters.
 EXTRA_SPEC_KEY = re.compile(r"^[a-zA-Z0-9-_:. ]{1,255}$")
 CIDR = re.compile(r"^/([0-9]{1,2})$")
@@ -88,8 +94,20 @@ class BootPlan:
 
 
 def visible(ctx: RequestContext, instance: t.Instance) -> bool:
-    """A user sees only their project's servers; an admin sees all."""
-    return ctx.is_admin or instance.project_id == ctx.project_id
+    """A user sees only their project's servers; a global reader (admin, it_security) all."""
+    return instance.project_id == ctx.project_id or policy.allows(
+        ctx, "compute:servers:all_projects"
+    )
+
+
+def server_action_rule(action: str) -> str:
+    """The policy entry an action is checked against; InvalidArgument for no such action."""
+    rule = policy.SERVER_ACTION_RULES.get(action)
+    if rule is None or action not in ACTION_NAMES:
+        raise InvalidArgument(
+            f"Unknown action {action!r}; expected one of: {', '.join(ACTION_NAMES)}."
+        )
+    return rule
 
 
 def _sort_key(instance: t.Instance) -> tuple[int, int, str]:
@@ -106,7 +124,11 @@ class ComputeApi(AggregateOps, ServerGroupOps):
         *,
         max_servers_per_request: int = 100,
         conductor_timeout_seconds: float = 5.0,
+        policy_file: str = "",
     ) -> None:
+        """`policy_file`: the operator's overrides of the policy table (JSON or YAML)."""
+        if policy_file:
+            policy.configure(policy_file)
         self.store = store
         self.max_servers_per_request = max_servers_per_request
         self.conductor_timeout_seconds = conductor_timeout_seconds
@@ -198,7 +220,7 @@ class ComputeApi(AggregateOps, ServerGroupOps):
                 f"max_count may be at most {self.max_servers_per_request} per request."
             )
         metadata = dict(request.metadata)
-        check_metadata(metadata)
+        check_metadata(metadata, max_items=None)  # the project's metadata_items quota
         if not request.flavor_ref:
             raise InvalidArgument("flavorRef is required.")
         flavor = await self._flavor_by_ref(request.flavor_ref)
@@ -230,11 +252,11 @@ class ComputeApi(AggregateOps, ServerGroupOps):
         if not zone:
             return ""
         if ":" in zone:
-            require_admin(ctx, "os_compute_api:servers:create:forced_host")
+            policy.enforce(ctx, "compute:create_server:forced_host")
             raise InvalidArgument(
                 "Forcing a host with availability_zone 'zone:host' is not supported yet."
             )
-        if zone not in await self.available_zones():
+        if zone not in await self._available_zones():
             raise InvalidArgument("The requested availability zone is not available")
         return zone
 
@@ -276,7 +298,7 @@ class ComputeApi(AggregateOps, ServerGroupOps):
         if not hints.group:
             return None
         try:
-            return await self.visible_group(ctx, hints.group)
+            return await self._visible_group(ctx, hints.group)
         except NotFound:
             raise InvalidArgument(
                 f"Invalid scheduler hint group: server group {hints.group} could not be found."
@@ -285,90 +307,149 @@ class ComputeApi(AggregateOps, ServerGroupOps):
     async def create_servers(
         self, ctx: RequestContext, request: compute_pb2.CreateServersRequest
     ) -> compute_pb2.CreateServersResponse:
+        """Record the servers and their build tasks; as many as the quota allows, at least
+        min_count (Nova's behaviour), else QuotaExceeded and nothing is created."""
+        policy.enforce(ctx, "compute:create_server")
         plan = await self._boot_plan(ctx, request)
-        flavor, image, group = plan.flavor, plan.image, plan.group
+        limits = await self._project_limits(ctx.project_id)
+        metadata_limit = limits["metadata_items"]
+        if metadata_limit != quotas.UNLIMITED and len(plan.metadata) > metadata_limit:
+            raise QuotaExceeded(f"Maximum number of metadata items exceeds {metadata_limit}")
         reservation_id = "r-" + secrets.token_hex(4)
-        created: list[t.Instance] = []
-        task_ids: list[str] = []
-        for index in range(plan.max_count):
-            instance = t.Instance(
-                id=str(uuid.uuid4()),
-                name=plan.name if plan.max_count == 1 else f"{plan.name}-{index + 1}",
-                project_id=ctx.project_id,
-                user_id=ctx.user_id,
-                flavor=flavor,
-                image_id=image.id,
-                vm_state=t.VM_STATE_BUILDING,
-                task_state=t.TASK_STATE_SCHEDULING,
-                power_state=t.POWER_STATE_NOSTATE,
-                metadata=plan.metadata,
-                reservation_id=reservation_id,
-                launch_index=index,
-                created_at=actions.now(),
-                updated_at=actions.now(),
-                availability_zone=plan.availability_zone,
-                scheduler_hints=plan.hints,
-                server_group_id=group.id if group is not None else "",
-            )
-            record_id, record = actions.started(ctx, instance.id, "create")
-            task = self._task(ctx, t.Task.KIND_BUILD, instance.id, record_id)
-            group = await self._record_server(instance, task, record_id, record, group)
-            created.append(instance)
-            task_ids.append(task.id)
+        created, task_ids, group = await self._record_servers(ctx, plan, reservation_id, limits)
         self._submit(ctx, task_ids)
         log.info(
             "servers requested",
             count=len(created),
             reservation_id=reservation_id,
-            flavor=flavor.id,
-            image=image.id,
+            flavor=plan.flavor.id,
+            image=plan.image.id,
             availability_zone=plan.availability_zone,
             server_group=group.id if group is not None else "",
         )
         return compute_pb2.CreateServersResponse(reservation_id=reservation_id, servers=created)
 
-    async def _record_server(
-        self,
-        instance: t.Instance,
-        task: t.Task,
-        record_id: str,
-        record: t.InstanceAction,
-        group: Versioned[t.ServerGroup] | None,
-    ) -> Versioned[t.ServerGroup] | None:
-        """Write the instance, its build task and action record in one transaction.
+    def _new_server(
+        self, ctx: RequestContext, plan: BootPlan, reservation_id: str, index: int
+    ) -> tuple[t.Instance, t.Task, str, t.InstanceAction]:
+        """One server of a boot request, its build task and its action record."""
+        instance = t.Instance(
+            id=str(uuid.uuid4()),
+            name=plan.name if plan.max_count == 1 else f"{plan.name}-{index + 1}",
+            project_id=ctx.project_id,
+            user_id=ctx.user_id,
+            flavor=plan.flavor,
+            image_id=plan.image.id,
+            vm_state=t.VM_STATE_BUILDING,
+            task_state=t.TASK_STATE_SCHEDULING,
+            power_state=t.POWER_STATE_NOSTATE,
+            metadata=plan.metadata,
+            reservation_id=reservation_id,
+            launch_index=index,
+            created_at=actions.now(),
+            updated_at=actions.now(),
+            availability_zone=plan.availability_zone,
+            scheduler_hints=plan.hints,
+            server_group_id=plan.group.id if plan.group is not None else "",
+        )
+        record_id, record = actions.started(ctx, instance.id, "create")
+        task = self._task(ctx, t.Task.KIND_BUILD, instance.id, record_id)
+        return instance, task, record_id, record
 
-        A server booted into a group joins it in that same transaction (a compare on the
-        group's revision): a server never exists without being a member, and a concurrent
-        change to the group makes this write re-read the group and try again. The group
-        as written, for the next server of the request.
+    async def _record_servers(
+        self,
+        ctx: RequestContext,
+        plan: BootPlan,
+        reservation_id: str,
+        limits: dict[str, int],
+    ) -> tuple[list[t.Instance], list[str], Versioned[t.ServerGroup] | None]:
+        """Write the servers with their quota claim: the servers, their tasks and action
+        records, their charges and the project's new usage in one transaction (up to
+        SERVERS_PER_TRANSACTION servers each).
+
+        Each transaction compares the usage's revision (and the group's, when booting into
+        one) with the one the quota check read; losing a race means reading again and
+        checking again, so no two requests can both pass a quota. The servers written,
+        their build task ids and the group as last written.
         """
-        for _ in range(MAX_CAS_ATTEMPTS):
-            compare = [self.store.instances.absent(instance.id)]
-            writes = [
-                self.store.instances.put_op(instance.id, instance),
-                self.store.tasks.put_op(task.id, task),
-                self.store.actions.put_op(record_id, record),
+        project = ctx.project_id
+        flavor = plan.flavor
+        per_server = {"instances": 1, "cores": flavor.vcpus, "ram": flavor.ram_mb}
+        members_limit = limits["server_group_members"]
+        group = plan.group
+        created: list[t.Instance] = []
+        task_ids: list[str] = []
+        lost_races = 0
+        while len(created) < plan.max_count:
+            usage = await usage_records.usage_of(self.store, project)
+            in_use = dict(usage.message.in_use)
+            wanted = plan.max_count - len(created)
+            needed = max(0, plan.min_count - len(created))
+            fit = quotas.servers_that_fit(limits, in_use, per_server, wanted)
+            room = wanted
+            if group is not None and members_limit != quotas.UNLIMITED:
+                room = max(0, members_limit - len(group.message.members))
+            if min(fit, room) < needed:
+                await self._undo_servers(ctx, created)
+                if fit < needed:
+                    raise quotas.over_quota(
+                        limits, in_use, per_server, plan.min_count, plan.max_count
+                    )
+                raise QuotaExceeded("Quota exceeded, too many servers in group")
+            count = min(fit, room, SERVERS_PER_TRANSACTION)
+            if count == 0:
+                break  # at least min_count are written: as many as fit (Nova's behaviour)
+            batch = [
+                self._new_server(ctx, plan, reservation_id, len(created) + i) for i in range(count)
             ]
+            compare = [self.store.quota_usage.unchanged(project, usage.mod_revision)]
+            writes = []
+            amounts = {resource: amount * count for resource, amount in per_server.items()}
+            writes.append(
+                self.store.quota_usage.put_op(project, usage_records.added(usage.message, amounts))
+            )
+            for instance, task, record_id, record in batch:
+                compare.append(self.store.instances.absent(instance.id))
+                writes += [
+                    self.store.instances.put_op(instance.id, instance),
+                    self.store.tasks.put_op(task.id, task),
+                    self.store.actions.put_op(record_id, record),
+                    self.store.quota_charges.put_op(instance.id, usage_records.charge_of(instance)),
+                ]
             joined: t.ServerGroup | None = None
             if group is not None:
                 joined = t.ServerGroup()
                 joined.CopyFrom(group.message)
-                joined.members.append(instance.id)
+                joined.members.extend(instance.id for instance, *_ in batch)
                 compare.append(self.store.server_groups.unchanged(group.id, group.mod_revision))
                 writes.append(self.store.server_groups.put_op(group.id, joined))
             result = await self.store.etcd.txn(compare, writes)
             if result.succeeded:
-                if group is None or joined is None:
-                    return None
-                return Versioned(group.id, joined, result.revision)
-            if group is None:
-                break
-            group = await self.store.server_groups.get(group.id)
-            if group is None:
-                raise InvalidArgument(
-                    f"Server group {instance.server_group_id} was deleted during the request."
-                )
-        raise Unavailable("could not record the server; try again")
+                created += [instance for instance, *_ in batch]
+                task_ids += [task.id for _, task, *_ in batch]
+                if group is not None and joined is not None:
+                    group = Versioned(group.id, joined, result.revision)
+                continue
+            lost_races += 1
+            if lost_races >= MAX_CAS_ATTEMPTS:
+                await self._undo_servers(ctx, created)
+                raise Unavailable("could not record the servers; try again")
+            if group is not None:
+                group_id = group.id
+                group = await self.store.server_groups.get(group_id)
+                if group is None:
+                    await self._undo_servers(ctx, created)
+                    raise InvalidArgument(
+                        f"Server group {group_id} was deleted during the request."
+                    )
+        return created, task_ids, group
+
+    async def _undo_servers(self, ctx: RequestContext, created: list[t.Instance]) -> None:
+        """Delete the servers a boot wrote before it had to give up (a concurrent request
+        took the quota it needed between two of its transactions); the delete flow gives
+        their quota back."""
+        for instance in created:
+            await self._delete(ctx, instance.id)
 
     async def explain_placement(
         self, ctx: RequestContext, request: compute_pb2.CreateServersRequest
@@ -377,7 +458,7 @@ class ComputeApi(AggregateOps, ServerGroupOps):
 
         The request is checked exactly as a boot; nothing is written and nothing claimed.
         """
-        require_admin(ctx, "os_compute_api:os-scheduler:explain")
+        policy.enforce(ctx, "compute:explain_placement")
         plan = await self._boot_plan(ctx, request)
         probe = t.Instance(
             id=f"explain-{uuid.uuid4()}",
@@ -408,11 +489,13 @@ class ComputeApi(AggregateOps, ServerGroupOps):
         return found
 
     async def get_server(self, ctx: RequestContext, server_id: str) -> t.Instance:
+        policy.enforce(ctx, "compute:get_server")
         return (await self._visible_server(ctx, server_id)).message
 
     async def list_servers(
         self, ctx: RequestContext, request: compute_pb2.ListServersRequest
     ) -> compute_pb2.ListServersResponse:
+        policy.enforce(ctx, "compute:list_servers")
         if request.limit < 0:
             raise InvalidArgument("limit must be a positive integer.")
         status = request.status.upper()
@@ -422,7 +505,7 @@ class ComputeApi(AggregateOps, ServerGroupOps):
             name_pattern = re.compile(request.name) if request.name else None
         except re.error as exc:
             raise InvalidArgument(f"Invalid name filter {request.name!r}: {exc}") from exc
-        everyone = request.all_projects and ctx.is_admin
+        everyone = request.all_projects and policy.allows(ctx, "compute:servers:all_projects")
         since = request.changes_since if request.HasField("changes_since") else None
         found, _ = await self.store.instances.list()
         servers = [
@@ -481,23 +564,28 @@ class ComputeApi(AggregateOps, ServerGroupOps):
         return task.id if result.succeeded else None
 
     async def delete_server(self, ctx: RequestContext, server_id: str) -> None:
-        current = await self._visible_server(ctx, server_id)
-        if current.message.task_state == t.TASK_STATE_DELETING:
-            return  # already being deleted: deleting again changes nothing
-        task_id = await self._begin(
-            ctx, current, t.TASK_STATE_DELETING, t.Task.KIND_DELETE, "delete"
-        )
-        if task_id is None:
-            return await self.delete_server(ctx, server_id)  # changed meanwhile: look again
-        self._submit(ctx, [task_id])
+        policy.enforce(ctx, "compute:delete_server")
+        await self._visible_server(ctx, server_id)
+        await self._delete(ctx, server_id)
+
+    async def _delete(self, ctx: RequestContext, server_id: str) -> None:
+        """Hand the server to the delete flow (unless it is there already or gone)."""
+        for _ in range(MAX_CAS_ATTEMPTS):
+            current = await self.store.instances.get(server_id)
+            if current is None or current.message.task_state == t.TASK_STATE_DELETING:
+                return  # already being deleted: deleting again changes nothing
+            task_id = await self._begin(
+                ctx, current, t.TASK_STATE_DELETING, t.Task.KIND_DELETE, "delete"
+            )
+            if task_id is not None:
+                self._submit(ctx, [task_id])
+                return
+        raise Unavailable(f"Instance {server_id} is changing too fast; try again.")
 
     async def server_action(
         self, ctx: RequestContext, server_id: str, action: str, reboot_type: str = ""
     ) -> None:
-        if action not in ACTION_NAMES:
-            raise InvalidArgument(
-                f"Unknown action {action!r}; expected one of: {', '.join(ACTION_NAMES)}."
-            )
+        policy.enforce(ctx, server_action_rule(action))
         reboot_type = reboot_type.upper()
         if action == "reboot" and reboot_type not in ("SOFT", "HARD"):
             raise InvalidArgument("Reboot type must be SOFT or HARD.")
@@ -525,6 +613,7 @@ class ComputeApi(AggregateOps, ServerGroupOps):
     async def list_instance_actions(
         self, ctx: RequestContext, server_id: str
     ) -> list[t.InstanceAction]:
+        policy.enforce(ctx, "compute:list_instance_actions")
         await self._visible_server(ctx, server_id)
         records = await self.store.actions_of(server_id)
         return sorted(
@@ -535,9 +624,10 @@ class ComputeApi(AggregateOps, ServerGroupOps):
         self, ctx: RequestContext, from_revision: int, all_projects: bool = False
     ) -> AsyncIterator[compute_pb2.ServerEvent]:
         """The caller's servers as they change; from revision 0, first each existing one."""
+        policy.enforce(ctx, "compute:watch_servers")
         if from_revision < 0:
             raise InvalidArgument("from_revision must not be negative.")
-        everyone = all_projects and ctx.is_admin
+        everyone = all_projects and policy.allows(ctx, "compute:servers:all_projects")
         # The last state of each server this stream showed: a deletion repeats it.
         known: dict[str, t.Instance] = {}
         Event = compute_pb2.ServerEvent
@@ -571,19 +661,20 @@ class ComputeApi(AggregateOps, ServerGroupOps):
     # Flavors.
 
     async def list_flavors(self, ctx: RequestContext) -> list[t.Flavor]:
+        policy.enforce(ctx, "compute:list_flavors")
         found, _ = await self.store.flavors.list()
         flavors = [f.message for f in found if f.message.is_public or ctx.is_admin]
         return sorted(flavors, key=lambda f: (f.ram_mb, f.vcpus, f.id))
 
     async def get_flavor(self, ctx: RequestContext, flavor_ref: str) -> t.Flavor:
+        policy.enforce(ctx, "compute:get_flavor")
         flavor = await self._flavor_by_ref(flavor_ref)
         if flavor is None:
             raise NotFound(f"Flavor {flavor_ref} could not be found.")
         return flavor
 
     async def create_flavor(self, ctx: RequestContext, flavor: t.Flavor) -> t.Flavor:
-        if not ctx.is_admin:
-            raise PermissionDenied("Policy doesn't allow os_compute_api:os-flavor-manage:create.")
+        policy.enforce(ctx, "compute:create_flavor")
         check_name("Flavor", flavor.name)
         if flavor.vcpus < 1:
             raise InvalidArgument("vcpus must be a positive integer.")
@@ -611,7 +702,7 @@ class ComputeApi(AggregateOps, ServerGroupOps):
         self, ctx: RequestContext, flavor_id: str, extra_specs: dict[str, str]
     ) -> t.Flavor:
         """Merge `extra_specs` into the flavor's (Nova's os-extra_specs create and update)."""
-        require_admin(ctx, "os_compute_api:os-flavor-extra-specs:create")
+        policy.enforce(ctx, "compute:set_flavor_extra_specs")
         for key, value in extra_specs.items():
             if not EXTRA_SPEC_KEY.match(key):
                 raise InvalidArgument(
@@ -631,7 +722,7 @@ class ComputeApi(AggregateOps, ServerGroupOps):
     async def delete_flavor_extra_spec(
         self, ctx: RequestContext, flavor_id: str, key: str
     ) -> t.Flavor:
-        require_admin(ctx, "os_compute_api:os-flavor-extra-specs:delete")
+        policy.enforce(ctx, "compute:delete_flavor_extra_spec")
 
         def remove(flavor: t.Flavor) -> None:
             if key not in flavor.extra_specs:
@@ -643,6 +734,7 @@ class ComputeApi(AggregateOps, ServerGroupOps):
     # Images.
 
     async def list_images(self, ctx: RequestContext, name: str = "") -> list[t.Image]:
+        policy.enforce(ctx, "compute:list_images")
         found, _ = await self.store.images.list()
         return [
             i.message
@@ -656,6 +748,7 @@ class ComputeApi(AggregateOps, ServerGroupOps):
         ]
 
     async def get_image(self, ctx: RequestContext, image_id: str) -> t.Image:
+        policy.enforce(ctx, "compute:get_image")
         found = await self.store.images.get(image_id)
         if found is None or (
             found.message.visibility == "private"
@@ -666,8 +759,7 @@ class ComputeApi(AggregateOps, ServerGroupOps):
         return found.message
 
     async def create_image(self, ctx: RequestContext, image: t.Image) -> t.Image:
-        if not ctx.is_admin:
-            raise PermissionDenied("Policy doesn't allow add_image.")
+        policy.enforce(ctx, "compute:create_image")
         check_name("Image", image.name)
         if image.min_ram_mb < 0 or image.min_disk_gb < 0:
             raise InvalidArgument("min_ram and min_disk must not be negative.")
@@ -688,8 +780,7 @@ class ComputeApi(AggregateOps, ServerGroupOps):
     # Hosts and services.
 
     async def list_hosts(self, ctx: RequestContext) -> list[compute_pb2.HostView]:
-        if not ctx.is_admin:
-            raise PermissionDenied("Policy doesn't allow os_compute_api:os-hypervisors:list.")
+        policy.enforce(ctx, "compute:list_hosts")
         hosts, _ = await self.store.hosts.list()
         usage = {u.id: u.message for u in (await self.store.host_usage.list())[0]}
         alive = await self.store.live_host_names()
@@ -703,7 +794,6 @@ class ComputeApi(AggregateOps, ServerGroupOps):
         ]
 
     async def list_services(self, ctx: RequestContext) -> list[compute_pb2.ServiceView]:
-        if not ctx.is_admin:
-            raise PermissionDenied("Policy doesn't allow os_compute_api:os-services:list.")
+        policy.enforce(ctx, "compute:list_services")
         found, _ = await self.store.services.list()
         return [compute_pb2.ServiceView(service=s.message, up=True) for s in found]

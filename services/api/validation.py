@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from services.runtime.context import RequestContext
-from services.runtime.errors import InvalidArgument, PermissionDenied
+from services.runtime.errors import InvalidArgument
 
 MAX_NAME_LENGTH = 255
 MAX_METADATA_ITEMS = 128
@@ -22,9 +21,11 @@ def check_name(kind: str, name: str) -> str:
     return name
 
 
-def check_metadata(metadata: dict[str, str]) -> None:
-    if len(metadata) > MAX_METADATA_ITEMS:
-        raise InvalidArgument(f"Metadata has more than {MAX_METADATA_ITEMS} items.")
+def check_metadata(metadata: dict[str, str], max_items: int | None = MAX_METADATA_ITEMS) -> None:
+    """Keys of 1-255 characters, values of at most 255; at most `max_items` items (None:
+    the caller applies the project's metadata_items quota instead)."""
+    if max_items is not None and len(metadata) > max_items:
+        raise InvalidArgument(f"Metadata has more than {max_items} items.")
     for key, value in metadata.items():
         if not key or len(key) > MAX_NAME_LENGTH:
             raise InvalidArgument("Metadata keys must be 1 to 255 characters long.")
@@ -38,9 +39,3 @@ def check_zone_name(zone: str) -> str:
     if ":" in zone:
         raise InvalidArgument("Availability zone name must not contain ':'.")
     return zone
-
-
-def require_admin(ctx: RequestContext, rule: str) -> None:
-    """PermissionDenied unless the caller is an admin; `rule` names Nova's policy."""
-    if not ctx.is_admin:
-        raise PermissionDenied(f"Policy doesn't allow {rule} to be performed.")

@@ -11,6 +11,7 @@ import uuid
 
 import grpc
 
+from services.runtime import context
 from stratus.v1 import compute_pb2, compute_pb2_grpc, types_pb2
 
 # Nova's classic flavors: (id, name, vCPUs, RAM MB, root disk GB).
@@ -57,7 +58,16 @@ def default_images() -> list[types_pb2.Image]:
     ]
 
 
-async def seed(stub: compute_pb2_grpc.ComputeStub, timeout_seconds: float = 10.0) -> list[str]:
+# The project `stratus up` works in is a developer's own cloud: no quota on it, so benchmarks
+# and demos can boot hundreds of servers. Other projects keep the defaults.
+UNLIMITED = {"instances": -1, "cores": -1, "ram": -1}
+
+
+async def seed(
+    stub: compute_pb2_grpc.ComputeStub,
+    timeout_seconds: float = 10.0,
+    project_id: str = context.DEFAULT_PROJECT_ID,
+) -> list[str]:
     """Create the defaults when none exist; returns the names of what was created."""
     created: list[str] = []
     flavors = await stub.ListFlavors(compute_pb2.ListFlavorsRequest(), timeout=timeout_seconds)
@@ -69,6 +79,12 @@ async def seed(stub: compute_pb2_grpc.ComputeStub, timeout_seconds: float = 10.0
                 )
             ):
                 created.append(f"flavor {flavor.name}")
+        if created:  # this is the first start
+            await stub.UpdateQuotaSet(
+                compute_pb2.UpdateQuotaSetRequest(project_id=project_id, limits=UNLIMITED),
+                timeout=timeout_seconds,
+            )
+            created.append(f"quota {project_id}=unlimited")  # shown as "quotas default=unlimited"
     images = await stub.ListImages(compute_pb2.ListImagesRequest(), timeout=timeout_seconds)
     if not images.images:
         for image in default_images():

@@ -1,5 +1,9 @@
 """The delete flow: destroy the domain, release the claim and addresses, remove the records.
 
+The quota the server counts is given back in the transaction that removes its record, so a
+retried delete never gives it back twice (services.state.quotas). A failed build keeps
+counting until the server is deleted, as in Nova.
+
 If the host's agent is not connected the records are removed anyway (Nova's local
 delete): when the agent comes back, its resync finds the orphan domain and destroys it.
 """
@@ -13,7 +17,7 @@ import structlog
 from services.conductor.deps import Deps
 from services.runtime import context
 from services.runtime.errors import NotFound, StratusError
-from services.state import actions, claims, ipam, keys
+from services.state import actions, claims, ipam, keys, quotas
 from stratus.v1 import agent_pb2
 from stratus.v1 import types_pb2 as t
 
@@ -25,6 +29,7 @@ async def run(deps: Deps, task: t.Task) -> None:
     found = await deps.store.instances.get(instance_id)
     if found is None:
         await claims.release(deps.store, instance_id)
+        await quotas.release(deps.store, instance_id)  # a no-op once released
         return
     host = found.message.host
     if host:
@@ -55,9 +60,11 @@ async def run(deps: Deps, task: t.Task) -> None:
         deleted = await deps.store.instances.update(instance_id, mark_deleted)
     except NotFound:
         return
-    await deps.store.etcd.txn(
-        [],
-        [
+    # The record goes in the same transaction that gives back its quota: exactly once.
+    await quotas.release(
+        deps.store,
+        instance_id,
+        also=[
             deps.store.instances.delete_op(instance_id),
             *ipam.release_ops(deleted.message),
             delete_prefix(f"{keys.INSTANCE_ACTIONS}{instance_id}/"),

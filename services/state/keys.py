@@ -18,6 +18,19 @@ NETWORKS = ROOT + "networks/"
 AGGREGATES = ROOT + "aggregates/"
 SERVER_GROUPS = ROOT + "server_groups/"
 FIXED_IPS = ROOT + "fixed_ips/"  # <network>/<address> -> instance id
+QUOTAS = ROOT + "quotas/"  # <project>: the project's overrides of the default limits
+QUOTA_USAGE = ROOT + "quota_usage/"  # <project>: what the project uses
+QUOTA_CHARGES = ROOT + "quota_charges/"  # <instance id>: what one server counts
+
+# Identity.
+PROJECTS = ROOT + "projects/"
+PROJECT_NAMES = ROOT + "project_names/"  # <domain>/<quoted name> -> project id (uniqueness)
+USERS = ROOT + "users/"
+USER_NAMES = ROOT + "user_names/"  # <domain>/<quoted name> -> user id (uniqueness)
+USER_PASSWORDS = ROOT + "user_passwords/"  # <user id>: the password hash, apart from the user
+ROLE_ASSIGNMENTS = ROOT + "role_assignments/"  # <project id or "*">/<user id>/<role>
+FERNET_KEYS = ROOT + "fernet_keys/"  # <index>: 0 staged, the highest primary
+REVOCATIONS = ROOT + "revocations/"  # <id>, each under a lease of the longest token lifetime
 
 
 def key(prefix: str, *parts: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from services.state import keys
 from services.state.etcd import Etcd
 from services.state.repository import Repository
+from stratus.v1 import compute_pb2
+from stratus.v1 import identity_pb2 as ident
 from stratus.v1 import types_pb2 as t
 
 
@@ -26,6 +28,19 @@ class Store:
         self.server_groups = Repository(etcd, keys.SERVER_GROUPS, t.ServerGroup, "Server group")
         self.actions = Repository(
             etcd, keys.INSTANCE_ACTIONS, t.InstanceAction, "Instance action", nested=True
+        )
+        self.quotas = Repository(etcd, keys.QUOTAS, compute_pb2.QuotaSet, "Quota set")
+        self.quota_usage = Repository(etcd, keys.QUOTA_USAGE, compute_pb2.QuotaUsage, "Quota usage")
+        self.quota_charges = Repository(
+            etcd, keys.QUOTA_CHARGES, compute_pb2.QuotaCharge, "Quota charge"
+        )
+        self.projects = Repository(etcd, keys.PROJECTS, ident.Project, "Project")
+        self.users = Repository(etcd, keys.USERS, ident.User, "User")
+        self.user_passwords = Repository(
+            etcd, keys.USER_PASSWORDS, ident.UserPassword, "User password"
+        )
+        self.role_assignments = Repository(
+            etcd, keys.ROLE_ASSIGNMENTS, ident.RoleAssignment, "Role assignment", nested=True
         )
 
     @staticmethod

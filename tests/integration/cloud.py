@@ -292,7 +292,13 @@ class Cloud:
 
 
 async def seed(stub: compute_pb2_grpc.ComputeStub) -> None:
-    """The flavors and image the scenarios boot from."""
+    """The flavors and image the scenarios boot from, and no quota on the default project
+    (scenarios boot more than Nova's default 10 instances and 20 cores into it)."""
+    await stub.UpdateQuotaSet(
+        compute_pb2.UpdateQuotaSetRequest(
+            project_id="default", limits={"instances": -1, "cores": -1, "ram": -1}
+        )
+    )
     for flavor in (
         types_pb2.Flavor(id="1", name="m1.tiny", vcpus=1, ram_mb=512, disk_gb=1, is_public=True),
         types_pb2.Flavor(id="2", name="m1.small", vcpus=1, ram_mb=2048, disk_gb=20, is_public=True),

@@ -421,3 +421,142 @@ class RemoteConsole(_message.Message):
     type: str
     url: str
     def __init__(self, protocol: _Optional[str] = ..., type: _Optional[str] = ..., url: _Optional[str] = ...) -> None: ...
+
+class QuotaSet(_message.Message):
+    __slots__ = ("project_id", "limits")
+    class LimitsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    limits: _containers.ScalarMap[str, int]
+    def __init__(self, project_id: _Optional[str] = ..., limits: _Optional[_Mapping[str, int]] = ...) -> None: ...
+
+class QuotaUsage(_message.Message):
+    __slots__ = ("project_id", "in_use")
+    class InUseEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    IN_USE_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    in_use: _containers.ScalarMap[str, int]
+    def __init__(self, project_id: _Optional[str] = ..., in_use: _Optional[_Mapping[str, int]] = ...) -> None: ...
+
+class QuotaCharge(_message.Message):
+    __slots__ = ("project_id", "amounts")
+    class AmountsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNTS_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    amounts: _containers.ScalarMap[str, int]
+    def __init__(self, project_id: _Optional[str] = ..., amounts: _Optional[_Mapping[str, int]] = ...) -> None: ...
+
+class QuotaDetail(_message.Message):
+    __slots__ = ("limit", "in_use", "reserved")
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    IN_USE_FIELD_NUMBER: _ClassVar[int]
+    RESERVED_FIELD_NUMBER: _ClassVar[int]
+    limit: int
+    in_use: int
+    reserved: int
+    def __init__(self, limit: _Optional[int] = ..., in_use: _Optional[int] = ..., reserved: _Optional[int] = ...) -> None: ...
+
+class GetQuotaSetRequest(_message.Message):
+    __slots__ = ("project_id",)
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    def __init__(self, project_id: _Optional[str] = ...) -> None: ...
+
+class QuotaSetResponse(_message.Message):
+    __slots__ = ("project_id", "limits", "detail")
+    class LimitsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    class DetailEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: QuotaDetail
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[QuotaDetail, _Mapping]] = ...) -> None: ...
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    limits: _containers.ScalarMap[str, int]
+    detail: _containers.MessageMap[str, QuotaDetail]
+    def __init__(self, project_id: _Optional[str] = ..., limits: _Optional[_Mapping[str, int]] = ..., detail: _Optional[_Mapping[str, QuotaDetail]] = ...) -> None: ...
+
+class UpdateQuotaSetRequest(_message.Message):
+    __slots__ = ("project_id", "limits", "force")
+    class LimitsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    LIMITS_FIELD_NUMBER: _ClassVar[int]
+    FORCE_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    limits: _containers.ScalarMap[str, int]
+    force: bool
+    def __init__(self, project_id: _Optional[str] = ..., limits: _Optional[_Mapping[str, int]] = ..., force: _Optional[bool] = ...) -> None: ...
+
+class DeleteQuotaSetRequest(_message.Message):
+    __slots__ = ("project_id",)
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    def __init__(self, project_id: _Optional[str] = ...) -> None: ...
+
+class DeleteQuotaSetResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetQuotaDefaultsRequest(_message.Message):
+    __slots__ = ("project_id",)
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    def __init__(self, project_id: _Optional[str] = ...) -> None: ...
+
+class GetLimitsRequest(_message.Message):
+    __slots__ = ("project_id",)
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    def __init__(self, project_id: _Optional[str] = ...) -> None: ...
+
+class LimitsResponse(_message.Message):
+    __slots__ = ("project_id", "absolute")
+    class AbsoluteEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    ABSOLUTE_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    absolute: _containers.ScalarMap[str, int]
+    def __init__(self, project_id: _Optional[str] = ..., absolute: _Optional[_Mapping[str, int]] = ...) -> None: ...

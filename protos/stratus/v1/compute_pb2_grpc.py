@@ -201,6 +201,31 @@ class ComputeStub:
                 request_serializer=stratus_dot_v1_dot_compute__pb2.CreateRemoteConsoleRequest.SerializeToString,
                 response_deserializer=stratus_dot_v1_dot_compute__pb2.RemoteConsole.FromString,
                 _registered_method=True)
+        self.GetQuotaSet = channel.unary_unary(
+                '/stratus.v1.Compute/GetQuotaSet',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.GetQuotaSetRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_compute__pb2.QuotaSetResponse.FromString,
+                _registered_method=True)
+        self.UpdateQuotaSet = channel.unary_unary(
+                '/stratus.v1.Compute/UpdateQuotaSet',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.UpdateQuotaSetRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_compute__pb2.QuotaSetResponse.FromString,
+                _registered_method=True)
+        self.DeleteQuotaSet = channel.unary_unary(
+                '/stratus.v1.Compute/DeleteQuotaSet',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.DeleteQuotaSetRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_compute__pb2.DeleteQuotaSetResponse.FromString,
+                _registered_method=True)
+        self.GetQuotaDefaults = channel.unary_unary(
+                '/stratus.v1.Compute/GetQuotaDefaults',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.GetQuotaDefaultsRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_compute__pb2.QuotaSetResponse.FromString,
+                _registered_method=True)
+        self.GetLimits = channel.unary_unary(
+                '/stratus.v1.Compute/GetLimits',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.GetLimitsRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_compute__pb2.LimitsResponse.FromString,
+                _registered_method=True)
 
 
 class ComputeServicer:
@@ -411,6 +436,39 @@ class ComputeServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetQuotaSet(self, request, context):
+        """Quotas (Nova's os-quota-sets and limits): a project's limits, overrides and usage.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateQuotaSet(self, request, context):
+        """admins
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteQuotaSet(self, request, context):
+        """admins
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetQuotaDefaults(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetLimits(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ComputeServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -578,6 +636,31 @@ def add_ComputeServicer_to_server(servicer, server):
                     servicer.CreateRemoteConsole,
                     request_deserializer=stratus_dot_v1_dot_compute__pb2.CreateRemoteConsoleRequest.FromString,
                     response_serializer=stratus_dot_v1_dot_compute__pb2.RemoteConsole.SerializeToString,
+            ),
+            'GetQuotaSet': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetQuotaSet,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.GetQuotaSetRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_compute__pb2.QuotaSetResponse.SerializeToString,
+            ),
+            'UpdateQuotaSet': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateQuotaSet,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.UpdateQuotaSetRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_compute__pb2.QuotaSetResponse.SerializeToString,
+            ),
+            'DeleteQuotaSet': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteQuotaSet,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.DeleteQuotaSetRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_compute__pb2.DeleteQuotaSetResponse.SerializeToString,
+            ),
+            'GetQuotaDefaults': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetQuotaDefaults,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.GetQuotaDefaultsRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_compute__pb2.QuotaSetResponse.SerializeToString,
+            ),
+            'GetLimits': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLimits,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.GetLimitsRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_compute__pb2.LimitsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1471,6 +1554,141 @@ class Compute:
             '/stratus.v1.Compute/CreateRemoteConsole',
             stratus_dot_v1_dot_compute__pb2.CreateRemoteConsoleRequest.SerializeToString,
             stratus_dot_v1_dot_compute__pb2.RemoteConsole.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetQuotaSet(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/GetQuotaSet',
+            stratus_dot_v1_dot_compute__pb2.GetQuotaSetRequest.SerializeToString,
+            stratus_dot_v1_dot_compute__pb2.QuotaSetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateQuotaSet(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/UpdateQuotaSet',
+            stratus_dot_v1_dot_compute__pb2.UpdateQuotaSetRequest.SerializeToString,
+            stratus_dot_v1_dot_compute__pb2.QuotaSetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteQuotaSet(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/DeleteQuotaSet',
+            stratus_dot_v1_dot_compute__pb2.DeleteQuotaSetRequest.SerializeToString,
+            stratus_dot_v1_dot_compute__pb2.DeleteQuotaSetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetQuotaDefaults(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/GetQuotaDefaults',
+            stratus_dot_v1_dot_compute__pb2.GetQuotaDefaultsRequest.SerializeToString,
+            stratus_dot_v1_dot_compute__pb2.QuotaSetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLimits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/GetLimits',
+            stratus_dot_v1_dot_compute__pb2.GetLimitsRequest.SerializeToString,
+            stratus_dot_v1_dot_compute__pb2.LimitsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -22,6 +22,7 @@ from services.api.rest import (
     flavors,
     hosts,
     images,
+    quotas,
     scheduler,
     server_groups,
     servers,
@@ -201,6 +202,7 @@ def create_app(
         server_groups,
         aggregates,
         scheduler,
+        quotas,
     ):
         app.include_router(module.router)
     app.add_middleware(GatewayMiddleware, context_factory=context_factory)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 from fastapi import Request
@@ -112,6 +113,28 @@ class ComputeApiLike(Protocol):
     async def explain_placement(
         self, ctx: RequestContext, request: compute_pb2.CreateServersRequest
     ) -> scheduler_pb2.ExplainResponse: ...
+
+    async def get_quota_set(
+        self, ctx: RequestContext, project_id: str = ""
+    ) -> compute_pb2.QuotaSetResponse: ...
+
+    async def get_quota_defaults(
+        self, ctx: RequestContext, project_id: str = ""
+    ) -> compute_pb2.QuotaSetResponse: ...
+
+    async def update_quota_set(
+        self,
+        ctx: RequestContext,
+        project_id: str,
+        limits: Mapping[str, int],
+        force: bool = False,
+    ) -> compute_pb2.QuotaSetResponse: ...
+
+    async def delete_quota_set(self, ctx: RequestContext, project_id: str) -> None: ...
+
+    async def get_limits(
+        self, ctx: RequestContext, project_id: str = ""
+    ) -> compute_pb2.LimitsResponse: ...
 
 
 def get_api(request: Request) -> ComputeApiLike:

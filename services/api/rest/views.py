@@ -602,3 +602,29 @@ def explain(response: scheduler_pb2.ExplainResponse) -> dict[str, Any]:
             "no_valid_host_reason": response.no_valid_host_reason or None,
         }
     }
+
+
+# ---------------------------------------------------------------------------- quotas
+
+
+def quota_set(response: compute_pb2.QuotaSetResponse, *, with_id: bool = True) -> dict[str, Any]:
+    """Nova's `quota_set`: each resource's limit (and the project's `id`, except in the
+    answer to an update)."""
+    body: dict[str, Any] = {"id": response.project_id} if with_id else {}
+    body.update({name: response.limits[name] for name in sorted(response.limits)})
+    return {"quota_set": body}
+
+
+def quota_set_detail(response: compute_pb2.QuotaSetResponse) -> dict[str, Any]:
+    """Nova's `quota_set` with details: `{"in_use", "limit", "reserved"}` per resource."""
+    body: dict[str, Any] = {"id": response.project_id}
+    for name in sorted(response.detail):
+        detail = response.detail[name]
+        body[name] = {"in_use": detail.in_use, "limit": detail.limit, "reserved": detail.reserved}
+    return {"quota_set": body}
+
+
+def limits(response: compute_pb2.LimitsResponse) -> dict[str, Any]:
+    """Nova's `GET /limits`: no rate limits, the absolute limits and usage."""
+    absolute = {name: response.absolute[name] for name in sorted(response.absolute)}
+    return {"limits": {"rate": [], "absolute": absolute}}

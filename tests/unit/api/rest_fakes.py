@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from services.runtime.context import RequestContext
@@ -45,6 +46,8 @@ class FakeComputeApi:
         self.aggregates: list[types_pb2.Aggregate] = []
         self.zones: list[compute_pb2.AvailabilityZone] = []
         self.explanation = scheduler_pb2.ExplainResponse()
+        self.quota_limits: dict[str, int] = {"instances": 10, "cores": 20, "ram": 51200}
+        self.quota_in_use: dict[str, int] = {"instances": 2, "cores": 4, "ram": 1024}
 
     def _record(self, method: str, ctx: RequestContext, *args: Any) -> None:
         self.calls.append((method, ctx, args))
@@ -216,3 +219,48 @@ class FakeComputeApi:
     ) -> scheduler_pb2.ExplainResponse:
         self._record("explain_placement", ctx, request)
         return self.explanation
+
+    def _quota(self, project_id: str) -> compute_pb2.QuotaSetResponse:
+        return compute_pb2.QuotaSetResponse(
+            project_id=project_id,
+            limits=self.quota_limits,
+            detail={
+                name: compute_pb2.QuotaDetail(limit=limit, in_use=self.quota_in_use.get(name, 0))
+                for name, limit in self.quota_limits.items()
+            },
+        )
+
+    async def get_quota_set(
+        self, ctx: RequestContext, project_id: str = ""
+    ) -> compute_pb2.QuotaSetResponse:
+        self._record("get_quota_set", ctx, project_id)
+        return self._quota(project_id)
+
+    async def get_quota_defaults(
+        self, ctx: RequestContext, project_id: str = ""
+    ) -> compute_pb2.QuotaSetResponse:
+        self._record("get_quota_defaults", ctx, project_id)
+        return self._quota(project_id)
+
+    async def update_quota_set(
+        self,
+        ctx: RequestContext,
+        project_id: str,
+        limits: Mapping[str, int],
+        force: bool = False,
+    ) -> compute_pb2.QuotaSetResponse:
+        self._record("update_quota_set", ctx, project_id, dict(limits), force)
+        self.quota_limits.update(limits)
+        return self._quota(project_id)
+
+    async def delete_quota_set(self, ctx: RequestContext, project_id: str) -> None:
+        self._record("delete_quota_set", ctx, project_id)
+
+    async def get_limits(
+        self, ctx: RequestContext, project_id: str = ""
+    ) -> compute_pb2.LimitsResponse:
+        self._record("get_limits", ctx, project_id)
+        return compute_pb2.LimitsResponse(
+            project_id=project_id or ctx.project_id,
+            absolute={"maxTotalInstances": 10, "totalInstancesUsed": 2},
+        )

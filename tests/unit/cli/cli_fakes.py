@@ -105,6 +105,10 @@ class FakeCompute(compute_pb2_grpc.ComputeServicer):
                 if self.watch_ends:
                     return
 
+    def UpdateQuotaSet(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("UpdateQuotaSet", request, context)
+        return compute_pb2.QuotaSetResponse(project_id=request.project_id, limits=request.limits)
+
     def ListFlavors(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._record("ListFlavors", request, context)
         return compute_pb2.ListFlavorsResponse(flavors=self.flavors)

@@ -40,7 +40,13 @@ async def test_seed_once_and_tolerate_already_exists(fake_api: tuple[FakeCompute
     stub = compute_pb2_grpc.ComputeStub(channel)
     try:
         created = await seed.seed(stub)
-        assert created == [f"flavor {f.name}" for f in seed.default_flavors()] + ["image cirros"]
+        assert created == [
+            *(f"flavor {f.name}" for f in seed.default_flavors()),
+            "quota default=unlimited",
+            "image cirros",
+        ]
+        (quota_call,) = fake.calls("UpdateQuotaSet")
+        assert dict(quota_call[0].limits) == seed.UNLIMITED
         assert len(fake.flavors) == 5 and len(fake.images) == 1
         assert await seed.seed(stub) == []  # not empty any more: nothing to do
         # A concurrent seed created them after this one listed: AlreadyExists is fine.

@@ -1,0 +1,1 @@
+"""Identity in Keystone's shapes: projects, users, roles, Fernet tokens and revocations."""
