@@ -30,3 +30,8 @@ class ApiConfig(CommonConfig):
     # Where the noVNC web client's files are; empty: the first directory that has them of
     # ~/.cache/stratus/novnc (deploy/console/fetch-novnc.sh) and /usr/share/novnc.
     novnc_dir: str = ""
+    # Tokens live this long (Keystone's default: one hour). Every api must agree.
+    token_lifetime_seconds: int = 3600
+    # When set (use STRATUS_BOOTSTRAP_ADMIN_PASSWORD, not a flag), the api creates the
+    # admin user and project on start if they are missing; an existing admin keeps its password.
+    bootstrap_admin_password: str = ""

@@ -28,6 +28,7 @@ import grpc
 import structlog
 from prometheus_client import Counter
 
+from services.api import policy
 from services.api.service import visible
 from services.runtime import grpc_client
 from services.runtime.context import RequestContext
@@ -148,6 +149,7 @@ class ConsoleApi:
         self, ctx: RequestContext, server_id: str, length: int
     ) -> compute_pb2.GetConsoleOutputResponse:
         """The last `length` lines of the server's serial console (0: all that is kept)."""
+        policy.enforce(ctx, "compute:get_console_output")
         if length < 0:
             raise InvalidArgument("length must be a positive number of lines, or 0 for all.")
         instance = await self._visible(ctx, server_id)
@@ -169,6 +171,7 @@ class ConsoleApi:
         self, ctx: RequestContext, server_id: str, protocol: str, console_type: str
     ) -> compute_pb2.RemoteConsole:
         """A console URL on the proxy with a fresh token bound to this server's VNC server."""
+        policy.enforce(ctx, "compute:create_remote_console")
         check_console_type(protocol, console_type)
         instance = await self._visible(ctx, server_id)
         if not self._console_ready(instance):

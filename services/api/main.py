@@ -10,13 +10,20 @@ import socket
 import sys
 from collections.abc import Iterator, Sequence
 
+import grpc
 import structlog
 import uvicorn
 
 from services.api import console_proxy
+from services.api.authn import grpc_authenticator, rest_context_factory
 from services.api.config import ApiConfig
 from services.api.consoles import ConsoleApi
 from services.api.grpc_service import ComputeService
+from services.api.identity import grpc_service as identity_grpc
+from services.api.identity.bootstrap import ensure_bootstrap
+from services.api.identity.rest import router_for
+from services.api.identity.service import IdentityApi
+from services.api.identity.tokens import TokenManager
 from services.api.service import ComputeApi
 from services.runtime import logging as runtime_logging
 from services.runtime import metrics, process, registration
@@ -87,6 +94,11 @@ async def serve(config: ApiConfig, stop: asyncio.Event) -> None:
     etcd = Etcd(config.etcd_endpoints)
     await etcd.connect()
     store = Store(etcd)
+    if config.bootstrap_admin_password:
+        await ensure_bootstrap(store, config.bootstrap_admin_password)
+    tokens = TokenManager(etcd, lifetime_seconds=config.token_lifetime_seconds)
+    await tokens.start()
+    identity = IdentityApi(store, tokens)
     api = ComputeApi(
         store,
         max_servers_per_request=config.max_servers_per_request,
@@ -98,11 +110,17 @@ async def serve(config: ApiConfig, stop: asyncio.Event) -> None:
         proxy_base_url=console_base_url(config),
         token_ttl_seconds=config.console_token_ttl_seconds,
     )
+
+    def register(grpc_server: grpc.aio.Server) -> None:
+        compute_pb2_grpc.add_ComputeServicer_to_server(ComputeService(api, consoles), grpc_server)
+        identity_grpc.register(grpc_server, identity, tokens)
+
     server = await start_server(
         config.bind_host,
         config.grpc_port,
-        lambda s: compute_pb2_grpc.add_ComputeServicer_to_server(ComputeService(api, consoles), s),
-        [compute_pb2.DESCRIPTOR.services_by_name["Compute"].full_name],
+        register,
+        [compute_pb2.DESCRIPTOR.services_by_name["Compute"].full_name, identity_grpc.SERVICE_NAME],
+        authenticate=grpc_authenticator(tokens),
     )
     endpoint = f"{config.bind_host}:{server.port}"
     # uvicorn servers in this loop: the REST gateway and the console proxy, by name.
@@ -110,7 +128,10 @@ async def serve(config: ApiConfig, stop: asyncio.Event) -> None:
     if config.rest_port:
         from services.api.rest.app import create_app
 
-        app = create_app(api, public_url=config.public_url)
+        app = create_app(
+            api, context_factory=rest_context_factory(tokens), public_url=config.public_url
+        )
+        app.include_router(router_for(identity, tokens))
         app.state.console_api = consoles
         rest = _Gateway(
             uvicorn.Config(
@@ -162,6 +183,7 @@ async def serve(config: ApiConfig, stop: asyncio.Event) -> None:
         await task
     await server.stop(grace_seconds=5)
     await api.close()
+    await tokens.stop()
     await consoles.close()
     await etcd.close()
 

@@ -81,6 +81,9 @@ DEFAULT_RULES: dict[str, str] = {
     "compute:lock": ISOLATES_SERVERS,
     "compute:unlock": ISOLATES_SERVERS,
     "compute:list_instance_actions": ANY_ROLE,
+    # Consoles show what runs inside a guest: those who run the project's servers.
+    "compute:get_console_output": RUNS_SERVERS,
+    "compute:create_remote_console": RUNS_SERVERS,
     "compute:watch_servers": ANY_ROLE,
     "compute:explain_placement": ADMIN,
     # Which callers see every project's servers and server groups (all_projects).

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from services.api.status import server_status
-from services.cli import render
+from services.cli import credentials, render
 from services.runtime import context, grpc_client
 from stratus.v1 import compute_pb2, compute_pb2_grpc, types_pb2
 
@@ -69,8 +69,20 @@ def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
     return value
 
 
+def _secret(flag: str, envvar: str, text: str) -> Any:
+    return click.option(
+        flag,
+        envvar=envvar,
+        default=None,
+        expose_value=False,
+        callback=_remember,
+        help=f"{text} [env {envvar}]",
+    )
+
+
 def connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    """`--api`, `--format` and `--timeout`, accepted on the group and on every command."""
+    """`--api`, `--format`, `--timeout` and the credentials (`--os-*`), accepted on the
+    group and on every command."""
     options = [
         click.option(
             "--api",
@@ -97,6 +109,16 @@ def connection_options(func: Callable[..., Any]) -> Callable[..., Any]:
             callback=_remember,
             help=f"seconds to wait for each call [default: {DEFAULT_TIMEOUT_SECONDS:g}]",
         ),
+        _secret("--os-token", "OS_TOKEN", "a token"),
+        _secret("--os-username", "OS_USERNAME", "user name (with --os-password)"),
+        _secret("--os-password", "OS_PASSWORD", "password"),
+        _secret("--os-project-name", "OS_PROJECT_NAME", "project to scope to"),
+        _secret(
+            "--os-cloud",
+            "OS_CLOUD",
+            f"cloud in clouds.yaml, read when no token or password is given "
+            f"[default: {credentials.DEFAULT_CLOUD}]",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -112,6 +134,25 @@ def settings() -> Settings:
     )
 
 
+def given_credentials() -> credentials.Given:
+    """The credential options and OS_* variables of this command (a leaf's win)."""
+    meta = click.get_current_context().meta
+    return credentials.Given(
+        token=meta.get("stratus.os_token"),
+        username=meta.get("stratus.os_username"),
+        password=meta.get("stratus.os_password"),
+        project_name=meta.get("stratus.os_project_name"),
+        cloud=meta.get("stratus.os_cloud"),
+    )
+
+
+def resolve_credentials() -> credentials.Credentials:
+    try:
+        return credentials.resolve(given_credentials())
+    except credentials.CredentialsError as error:
+        raise CommandError(str(error)) from None
+
+
 def describe(error: grpc.aio.AioRpcError, api: str) -> str:
     """The server's own message; for an unreachable api, a hint instead of a stack of causes."""
     code = error.code()
@@ -119,28 +160,43 @@ def describe(error: grpc.aio.AioRpcError, api: str) -> str:
         return f"cannot reach the api at {api} (is `stratus up` running? set --api or STRATUS_API)"
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
         return f"the api at {api} did not answer in time"
+    if code == grpc.StatusCode.UNAUTHENTICATED:
+        return f"authentication failed: {error.details() or code.name}"
     details = error.details() or code.name
     return f"{details} ({code.name})"
 
 
-def run(action: Callable[[Stub], Awaitable[T]]) -> T:
-    """Run one command's calls under a fresh request context; gRPC errors become one line."""
+def run(action: Callable[[Stub], Awaitable[T]], stub_class: Any = None) -> T:
+    """Run one command's calls under a fresh request context, authenticated as the
+    credentials say; gRPC and credential errors become one line.
+
+    `stub_class` is the generated stub the action gets (default: the Compute service's).
+    """
     conf = settings()
+    creds = resolve_credentials()
     ctx = context.RequestContext()
     with context.bound(ctx):
         try:
-            return asyncio.run(_with_stub(conf.api, action))
+            return asyncio.run(_with_stub(conf, creds, action, stub_class))
         except grpc.aio.AioRpcError as error:
             raise CommandError(describe(error, conf.api), ctx.request_id) from None
+        except credentials.CredentialsError as error:
+            raise CommandError(str(error), ctx.request_id) from None
         except CommandError as error:
             error.request_id = error.request_id or ctx.request_id
             raise
 
 
-async def _with_stub(api: str, action: Callable[[Stub], Awaitable[T]]) -> T:
-    channel = grpc_client.channel(api)
+async def _with_stub(
+    conf: Settings,
+    creds: credentials.Credentials,
+    action: Callable[[Stub], Awaitable[T]],
+    stub_class: Any,
+) -> T:
+    token = await credentials.token(conf.api, creds, conf.timeout)
+    channel = grpc_client.channel(conf.api, token=token)
     try:
-        return await action(compute_pb2_grpc.ComputeStub(channel))
+        return await action((stub_class or compute_pb2_grpc.ComputeStub)(channel))
     finally:
         await channel.close()
 

@@ -1,8 +1,7 @@
 """`stratus project|user|role|token`: identity over the api's gRPC Identity service.
 
-Credentials come as in the OpenStack CLI: a token (`--os-token` / OS_TOKEN), or a user
-name and password (`--os-username`, `--os-password`, `--os-project-name`, or the OS_*
-variables), exchanged for a token by each command.
+Credentials are found as for every other command (services.cli.credentials): a token, a
+user name and password, or a cloud of a clouds.yaml (the one `stratus up` writes).
 """
 
 from __future__ import annotations
@@ -15,9 +14,8 @@ import click
 import grpc
 from rich.table import Table
 
-from services.api.identity.auth import AUTH_TOKEN_METADATA
-from services.cli import client, render
-from services.runtime import context, grpc_client
+from services.cli import client, credentials, render
+from services.runtime import context
 from stratus.v1 import identity_pb2 as ident
 from stratus.v1 import identity_pb2_grpc
 
@@ -25,62 +23,9 @@ T = TypeVar("T")
 Stub = Any  # identity_pb2_grpc.IdentityStub; generated modules are not type-checked
 
 
-def credential_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    options = [
-        click.option("--os-token", envvar="OS_TOKEN", default=None, help="a token [env OS_TOKEN]"),
-        click.option(
-            "--os-username",
-            envvar="OS_USERNAME",
-            default="admin",
-            show_default=True,
-            help="user name [env OS_USERNAME]",
-        ),
-        click.option(
-            "--os-password", envvar="OS_PASSWORD", default=None, help="password [env OS_PASSWORD]"
-        ),
-        click.option(
-            "--os-project-name",
-            envvar="OS_PROJECT_NAME",
-            default="admin",
-            show_default=True,
-            help="project to scope to [env OS_PROJECT_NAME]",
-        ),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return client.connection_options(func)
-
-
-def _authenticate_request(username: str, password: str | None, project: str) -> Any:
-    if not password:
-        raise client.CommandError("give a token (OS_TOKEN) or a password (OS_PASSWORD)")
-    return ident.AuthenticateRequest(user_name=username, password=password, project_name=project)
-
-
-def run(creds: dict[str, Any], action: Callable[[Stub, list[tuple[str, str]]], Awaitable[T]]) -> T:
-    """Run `action` with an Identity stub and the metadata carrying the caller's token."""
-    conf = client.settings()
-    ctx = context.RequestContext()
-
-    async def go() -> T:
-        channel = grpc_client.channel(conf.api)
-        try:
-            stub = identity_pb2_grpc.IdentityStub(channel)
-            token = creds.get("os_token")
-            if not token:
-                request = _authenticate_request(
-                    creds["os_username"], creds.get("os_password"), creds["os_project_name"]
-                )
-                token = (await stub.Authenticate(request, timeout=conf.timeout)).token
-            return await action(stub, [(AUTH_TOKEN_METADATA, token)])
-        finally:
-            await channel.close()
-
-    with context.bound(ctx):
-        try:
-            return asyncio.run(go())
-        except grpc.aio.AioRpcError as error:
-            raise client.CommandError(client.describe(error, conf.api), ctx.request_id) from None
+def run(action: Callable[[Stub], Awaitable[T]]) -> T:
+    """Run `action` with an Identity stub whose channel carries the caller's token."""
+    return client.run(action, identity_pb2_grpc.IdentityStub)
 
 
 def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
@@ -93,19 +38,20 @@ def _table(title: str, columns: list[str], rows: list[list[str]]) -> Table:
 
 
 @click.group()
+@client.connection_options
 def project() -> None:
     """Projects (Keystone's tenants)."""
 
 
 @project.command("list")
-@credential_options
-def project_list(**creds: Any) -> None:
+@client.connection_options
+def project_list() -> None:
     timeout = client.settings().timeout
 
-    async def call(stub: Stub, md: list[tuple[str, str]]) -> Any:
-        return await stub.ListProjects(ident.ListProjectsRequest(), metadata=md, timeout=timeout)
+    async def call(stub: Stub) -> Any:
+        return await stub.ListProjects(ident.ListProjectsRequest(), timeout=timeout)
 
-    reply = run(creds, call)
+    reply = run(call)
     rows = [[p.id, p.name, "yes" if p.enabled else "no"] for p in reply.projects]
     client.emit(
         _table("Projects", ["ID", "Name", "Enabled"], rows),
@@ -116,34 +62,35 @@ def project_list(**creds: Any) -> None:
 @project.command("create")
 @click.argument("name")
 @click.option("--description", default="")
-@credential_options
-def project_create(name: str, description: str, **creds: Any) -> None:
+@client.connection_options
+def project_create(name: str, description: str) -> None:
     timeout = client.settings().timeout
 
-    async def call(stub: Stub, md: list[tuple[str, str]]) -> Any:
+    async def call(stub: Stub) -> Any:
         request = ident.CreateProjectRequest(name=name, description=description)
-        return await stub.CreateProject(request, metadata=md, timeout=timeout)
+        return await stub.CreateProject(request, timeout=timeout)
 
-    created = run(creds, call)
+    created = run(call)
     client.emit(
         _table("Project", ["ID", "Name"], [[created.id, created.name]]), render.to_dict(created)
     )
 
 
 @click.group()
+@client.connection_options
 def user() -> None:
     """Users."""
 
 
 @user.command("list")
-@credential_options
-def user_list(**creds: Any) -> None:
+@client.connection_options
+def user_list() -> None:
     timeout = client.settings().timeout
 
-    async def call(stub: Stub, md: list[tuple[str, str]]) -> Any:
-        return await stub.ListUsers(ident.ListUsersRequest(), metadata=md, timeout=timeout)
+    async def call(stub: Stub) -> Any:
+        return await stub.ListUsers(ident.ListUsersRequest(), timeout=timeout)
 
-    reply = run(creds, call)
+    reply = run(call)
     rows = [[u.id, u.name, "yes" if u.enabled else "no"] for u in reply.users]
     client.emit(
         _table("Users", ["ID", "Name", "Enabled"], rows), [render.to_dict(u) for u in reply.users]
@@ -160,40 +107,37 @@ def user_list(**creds: Any) -> None:
     help="the new user's password (asked for when not given)",
 )
 @click.option("--project", "default_project", default="", help="default project id")
-@credential_options
-def user_create(name: str, password: str, default_project: str, **creds: Any) -> None:
+@client.connection_options
+def user_create(name: str, password: str, default_project: str) -> None:
     timeout = client.settings().timeout
 
-    async def call(stub: Stub, md: list[tuple[str, str]]) -> Any:
+    async def call(stub: Stub) -> Any:
         request = ident.CreateUserRequest(
             name=name, password=password, default_project_id=default_project
         )
-        return await stub.CreateUser(request, metadata=md, timeout=timeout)
+        return await stub.CreateUser(request, timeout=timeout)
 
-    created = run(creds, call)
+    created = run(call)
     client.emit(
         _table("User", ["ID", "Name"], [[created.id, created.name]]), render.to_dict(created)
     )
 
 
 @click.group()
+@client.connection_options
 def role() -> None:
     """Role assignments: admin and it_security are global; the others per project."""
 
 
-async def _project_id(stub: Stub, md: list[tuple[str, str]], ref: str, call_seconds: float) -> str:
+async def _project_id(stub: Stub, ref: str, call_seconds: float) -> str:
     if ref == "*":
         return ref
-    reply = await stub.ListProjects(
-        ident.ListProjectsRequest(name=ref), metadata=md, timeout=call_seconds
-    )
+    reply = await stub.ListProjects(ident.ListProjectsRequest(name=ref), timeout=call_seconds)
     return reply.projects[0].id if reply.projects else ref
 
 
-async def _user_id(stub: Stub, md: list[tuple[str, str]], ref: str, call_seconds: float) -> str:
-    reply = await stub.ListUsers(
-        ident.ListUsersRequest(name=ref), metadata=md, timeout=call_seconds
-    )
+async def _user_id(stub: Stub, ref: str, call_seconds: float) -> str:
+    reply = await stub.ListUsers(ident.ListUsersRequest(name=ref), timeout=call_seconds)
     return reply.users[0].id if reply.users else ref
 
 
@@ -208,19 +152,19 @@ def _role_command(name: str, rpc: str, verb: str) -> None:
         help="project name or id; * for a global role (admin, it_security)",
     )
     @click.argument("role_name", metavar="ROLE")
-    @credential_options
-    def command(user_ref: str, project_ref: str, role_name: str, **creds: Any) -> None:
+    @client.connection_options
+    def command(user_ref: str, project_ref: str, role_name: str) -> None:
         timeout = client.settings().timeout
 
-        async def call(stub: Stub, md: list[tuple[str, str]]) -> None:
+        async def call(stub: Stub) -> None:
             request = ident.RoleAssignmentRequest(
-                user_id=await _user_id(stub, md, user_ref, timeout),
-                project_id=await _project_id(stub, md, project_ref, timeout),
+                user_id=await _user_id(stub, user_ref, timeout),
+                project_id=await _project_id(stub, project_ref, timeout),
                 role=role_name,
             )
-            await getattr(stub, rpc)(request, metadata=md, timeout=timeout)
+            await getattr(stub, rpc)(request, timeout=timeout)
 
-        run(creds, call)
+        run(call)
         click.echo(f"role {role_name} {verb} user {user_ref} on {project_ref}")
 
     command.__doc__ = f"{verb.capitalize()} ROLE to/from a user on a project (or globally)."
@@ -231,33 +175,27 @@ _role_command("remove", "UnassignRole", "taken from")
 
 
 @click.group()
+@client.connection_options
 def token() -> None:
     """Tokens."""
 
 
 @token.command("issue")
-@credential_options
-def token_issue(**creds: Any) -> None:
+@client.connection_options
+def token_issue() -> None:
     """Authenticate and print a token (export it as OS_TOKEN)."""
+    creds = client.resolve_credentials()
+    if creds.token:
+        raise client.CommandError("a token is already given (OS_TOKEN): nothing to issue")
     conf = client.settings()
-    request = _authenticate_request(
-        creds["os_username"], creds.get("os_password"), creds["os_project_name"]
-    )
     ctx = context.RequestContext()
-
-    async def go() -> Any:
-        channel = grpc_client.channel(conf.api)
-        try:
-            stub = identity_pb2_grpc.IdentityStub(channel)
-            return await stub.Authenticate(request, timeout=conf.timeout)
-        finally:
-            await channel.close()
-
     with context.bound(ctx):
         try:
-            reply = asyncio.run(go())
+            reply = asyncio.run(credentials.authenticate(conf.api, creds, conf.timeout))
         except grpc.aio.AioRpcError as error:
             raise client.CommandError(client.describe(error, conf.api), ctx.request_id) from None
+        except credentials.CredentialsError as error:
+            raise client.CommandError(str(error), ctx.request_id) from None
     info = reply.info
     rows = [
         ["id", reply.token],

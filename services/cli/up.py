@@ -9,6 +9,11 @@ gets its own session, so a Ctrl-C in the terminal reaches the supervisor alone a
 supervisor stops the services in reverse order, each as a whole process group: SIGTERM,
 a grace period, then SIGKILL. Nothing it started is left behind, and nothing it did not
 start is touched.
+
+The api requires a token. On its first start `stratus up` makes a random password for the
+cloud's admin and keeps it in `<data dir>/clouds.yaml` (owner-only), the file the OpenStack
+tools and every `stratus` command read; later starts reuse it. The api gets the password
+through its environment alone, never on a command line anyone can list.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -37,10 +44,11 @@ from rich.text import Text
 
 import services
 import stratus
-from services.cli import real_guests, seed
+from services.api.identity import bootstrap
+from services.cli import credentials, real_guests, seed
 from services.runtime import context, grpc_client
 from services.state.etcd_server import EtcdServer, find_etcd_binary, port_answers
-from stratus.v1 import compute_pb2, compute_pb2_grpc
+from stratus.v1 import compute_pb2, compute_pb2_grpc, identity_pb2
 
 STOP_GRACE_SECONDS = 10.0
 LOG_TAIL_LINES = 25
@@ -60,6 +68,9 @@ DEFAULT_PORTS = {
     "console": 6080,
 }
 METRICS_ORDER = ("api", "conductor", "scheduler", "agent")
+# How the api learns the admin's password (services/api/config.py: bootstrap_admin_password).
+ADMIN_PASSWORD_ENV = "STRATUS_BOOTSTRAP_ADMIN_PASSWORD"
+CLOUDS_YAML = "clouds.yaml"
 
 
 def default_data_dir() -> Path:
@@ -267,6 +278,8 @@ class Plan:
     # and whether libvirtd must be started (nothing answered on the hypervisor URI).
     guest: real_guests.GuestImage | None = None
     start_libvirtd: bool = False
+    # The bootstrap admin's password, kept in clouds.yaml; given to the api alone.
+    admin_password: str = field(default="", repr=False)
 
     @property
     def real(self) -> bool:
@@ -287,6 +300,22 @@ class Plan:
     @property
     def api_endpoint(self) -> str:
         return f"127.0.0.1:{self.ports.api}"
+
+    @property
+    def clouds_yaml(self) -> Path:
+        return self.data_dir / CLOUDS_YAML
+
+    @property
+    def identity_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports.rest}/identity/v3"
+
+    def admin_credentials(self) -> credentials.Credentials:
+        return credentials.Credentials(
+            username=bootstrap.ADMIN_USER,
+            password=self.admin_password,
+            project_name=bootstrap.ADMIN_PROJECT,
+            source=str(self.clouds_yaml),
+        )
 
     def service_argv(self, service: str) -> list[str]:
         """The command line of one service process."""
@@ -346,7 +375,9 @@ class Plan:
 
     def children(self) -> list[Child]:
         """In start order: libvirtd and etcd (if ours), scheduler, conductor, api, agent."""
-        env = self.child_env()
+        # Only the api learns the admin's password, and only from its environment.
+        env = {k: v for k, v in self.child_env().items() if k != ADMIN_PASSWORD_ENV}
+        api_env = {**env, ADMIN_PASSWORD_ENV: self.admin_password}
         result: list[Child] = []
         if self.start_libvirtd:
             uri = self.hypervisor
@@ -380,7 +411,7 @@ class Plan:
                     (lambda n=name: self.service_argv(n)),  # type: ignore[misc]
                     self.log_dir / f"{name}.log",
                     grpc_port=grpc_ports.get(name),
-                    env=env,
+                    env=api_env if name == "api" else env,
                 )
             )
         return result
@@ -401,6 +432,19 @@ class Plan:
         if self.ports.metrics_from:
             ports += [(self.ports.metrics(s), "--metrics-ports-from") for s in METRICS_ORDER]
         return ports
+
+
+def with_admin_password(plan: Plan) -> Plan:
+    """The plan with the admin's password: the one in the data dir's clouds.yaml, or a new
+    random one on the first start. The file is (re)written owner-only either way, so its
+    auth_url follows the REST port of this start."""
+    try:
+        password = credentials.admin_password(plan.clouds_yaml, bootstrap.CLOUD_NAME)
+    except credentials.CredentialsError as error:
+        raise StartupError(f"{error} (remove it to start with a new admin password)") from None
+    password = password or secrets.token_urlsafe(24)
+    bootstrap.write_clouds_yaml(plan.clouds_yaml, plan.identity_url, password)
+    return dataclasses.replace(plan, admin_password=password)
 
 
 # --- the supervisor ------------------------------------------------------------------------
@@ -540,10 +584,28 @@ class Supervisor:
         self.children = self.plan.children()
         return self.plan
 
+    async def _login_as_admin(self, deadline: float) -> identity_pb2.AuthenticateResponse:
+        """The admin's token (and its project), retried while the api is still starting."""
+        while True:
+            try:
+                return await credentials.authenticate(
+                    self.plan.api_endpoint, self.plan.admin_credentials(), 5
+                )
+            except credentials.CredentialsError as error:
+                raise StartupError(
+                    f"{error}; the admin keeps the password it was first created with, "
+                    f"and {self.plan.clouds_yaml} does not hold it"
+                ) from None
+            except grpc.aio.AioRpcError as error:
+                if error.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() > deadline:
+                    raise
+            await asyncio.sleep(0.2)
+
     async def _await_hosts_and_seed(self) -> list[str]:
         agent = next(c for c in self.children if c.name == "agent")
         deadline = time.monotonic() + self.ready_timeout
-        channel = grpc_client.channel(self.plan.api_endpoint)
+        admin = await self._login_as_admin(deadline)
+        channel = grpc_client.channel(self.plan.api_endpoint, token=admin.token)
         stub = compute_pb2_grpc.ComputeStub(channel)
         try:
             up = 0
@@ -564,7 +626,14 @@ class Supervisor:
                         f"{up} of {self.plan.hosts} hosts up after {self.ready_timeout:g}s",
                     )
                 await asyncio.sleep(0.2)
-            seeded = await seed.seed(stub)
+            project_id = admin.info.project_id
+            seeded = [
+                # The quota line names the project as people know it.
+                item.replace(project_id, bootstrap.ADMIN_PROJECT)
+                if item.startswith("quota ")
+                else item
+                for item in await seed.seed(stub, project_id=project_id)
+            ]
             if self.plan.guest is not None:
                 if await real_guests.register_image(stub, self.plan.guest):
                     seeded.append(f"image {real_guests.IMAGE_NAME}")
@@ -700,6 +769,9 @@ def ready_panel(
     grid.add_row("hosts", _hosts_text(plan, virt_types))
     if ports.console:
         grid.add_row("console proxy", f"http://127.0.0.1:{ports.console}/vnc_lite.html")
+    grid.add_row("credentials", f"{plan.clouds_yaml} (cloud {bootstrap.CLOUD_NAME}, user admin)")
+    if ports.rest:
+        grid.add_row("identity (Keystone v3)", plan.identity_url)
     grid.add_row("data dir", str(plan.data_dir))
     grid.add_row("logs", str(plan.log_dir))
     if seeded:
@@ -713,15 +785,60 @@ def ready_panel(
     )
 
 
+def token_request_body(password: str) -> str:
+    """The Keystone v3 password authentication document, scoped to the admin project."""
+    document = {
+        "auth": {
+            "identity": {
+                "methods": ["password"],
+                "password": {
+                    "user": {
+                        "name": bootstrap.ADMIN_USER,
+                        "domain": {"name": "Default"},
+                        "password": password,
+                    }
+                },
+            },
+            "scope": {"project": {"name": bootstrap.ADMIN_PROJECT, "domain": {"name": "Default"}}},
+        }
+    }
+    return json.dumps(document)
+
+
+def credential_lines(plan: Plan) -> list[str]:
+    """How to use the admin's credentials: the CLI finds clouds.yaml in the default data
+    dir by itself; other tools are pointed at it; curl first exchanges the password."""
+    lines = [
+        f"export OS_CLIENT_CONFIG_FILE={plan.clouds_yaml} OS_CLOUD={bootstrap.CLOUD_NAME}"
+        + (
+            "  # for the openstack CLI; stratus commands find it already"
+            if plan.data_dir == default_data_dir().expanduser().resolve()
+            else "  # then stratus commands and the openstack CLI use it"
+        )
+    ]
+    if plan.ports.rest:
+        # The password stays in the file: the shell reads it from there.
+        lines.append(f"PASSWORD=$(sed -n 's/^ *password: \"\\(.*\\)\"$/\\1/p' {plan.clouds_yaml})")
+        body = token_request_body("PASSWORD_HERE").replace("PASSWORD_HERE", "'\"$PASSWORD\"'")
+        lines.append(
+            f"TOKEN=$(curl -si -X POST {plan.identity_url}/auth/tokens "
+            f"-H 'Content-Type: application/json' -d '{body}' "
+            "| sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: *//p' | tr -d '\\r')"
+        )
+    return lines
+
+
 def examples(plan: Plan) -> list[str]:
     """Commands to try, printed outside the panel so they copy and paste whole."""
     ports = plan.ports
     api_flag = "" if ports.api == DEFAULT_PORTS["api"] else f" --api {plan.api_endpoint}"
-    lines = []
+    lines = credential_lines(plan)
+    auth_header = '-H "X-Auth-Token: $TOKEN"'
     if plan.real and ports.rest:
         rest = f"http://127.0.0.1:{ports.rest}/v2.1"
-        json_header = "-H 'Content-Type: application/json'"
+        json_header = f"-H 'Content-Type: application/json' {auth_header}"
         return [
+            *lines,
             f"stratus server create tiny1 --flavor m1.tiny --image {real_guests.IMAGE_NAME} "
             f"--wait{api_flag}",
             f"curl -s -X POST {rest}/servers {json_header} "
@@ -737,10 +854,10 @@ def examples(plan: Plan) -> list[str]:
     if ports.rest:
         lines.append(
             f"curl -s -X POST http://127.0.0.1:{ports.rest}/v2.1/servers "
-            "-H 'Content-Type: application/json' "
+            f"-H 'Content-Type: application/json' {auth_header} "
             '-d \'{"server": {"name": "web1", "flavorRef": "1", "imageRef": "cirros"}}\''
         )
-    lines.append(f"grpcurl -plaintext {plan.api_endpoint} list")
+    lines.append(f'grpcurl -plaintext -H "x-auth-token: $TOKEN" {plan.api_endpoint} list')
     lines.append(f"stratus server create web2 --flavor m1.tiny --image cirros --wait{api_flag}")
     lines.append(f"stratus server list{api_flag}")
     lines.append(f"stratus host list{api_flag}")
@@ -868,6 +985,7 @@ def up(
         hypervisor=hypervisor,
         config_file=config_file.resolve() if config_file else None,
     )
+    plan = with_admin_password(plan)
     console = Console()
     supervisor = Supervisor(plan, console, ready_timeout)
     supervisor.check_ports()

@@ -15,13 +15,20 @@ from services.runtime.metrics import (
     split_method,
 )
 
+AUTH_TOKEN_KEY = "x-auth-token"
 
-def _with_context(details: grpc.aio.ClientCallDetails) -> grpc.aio.ClientCallDetails:
+
+def _with_context(
+    details: grpc.aio.ClientCallDetails, token: str = ""
+) -> grpc.aio.ClientCallDetails:
     metadata = grpc.aio.Metadata()
     for key, value in details.metadata or ():
         metadata.add(key, value)
     present = {key for key, _ in metadata}
-    for key, value in context.current().to_metadata():
+    extra = context.current().to_metadata()
+    if token:
+        extra.append((AUTH_TOKEN_KEY, token))
+    for key, value in extra:
         if key not in present:
             metadata.add(key, value)
     return grpc.aio.ClientCallDetails(
@@ -34,11 +41,16 @@ def _method_labels(details: grpc.aio.ClientCallDetails) -> tuple[str, str]:
     return split_method(method)
 
 
-class _UnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):
+class _Interceptor:
+    def __init__(self, token: str = "") -> None:
+        self.token = token
+
+
+class _UnaryUnary(_Interceptor, grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
         service, method = _method_labels(details)
         started = time.perf_counter()
-        call = await continuation(_with_context(details), request)
+        call = await continuation(_with_context(details, self.token), request)
         try:
             await call
             code = "OK"
@@ -49,22 +61,23 @@ class _UnaryUnary(grpc.aio.UnaryUnaryClientInterceptor):
         return call
 
 
-class _UnaryStream(grpc.aio.UnaryStreamClientInterceptor):
+class _UnaryStream(_Interceptor, grpc.aio.UnaryStreamClientInterceptor):
     async def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
-        return await continuation(_with_context(details), request)
+        return await continuation(_with_context(details, self.token), request)
 
 
-class _StreamStream(grpc.aio.StreamStreamClientInterceptor):
+class _StreamStream(_Interceptor, grpc.aio.StreamStreamClientInterceptor):
     async def intercept_stream_stream(
         self, continuation: Any, details: Any, request_iterator: Any
     ) -> Any:
-        return await continuation(_with_context(details), request_iterator)
+        return await continuation(_with_context(details, self.token), request_iterator)
 
 
-def channel(targets: str | Sequence[str]) -> grpc.aio.Channel:
+def channel(targets: str | Sequence[str], token: str = "") -> grpc.aio.Channel:
     """A channel to one or several replicas of a service, balanced round-robin.
 
-    `targets` are host:port strings; several become one `ipv4:` target list.
+    `targets` are host:port strings; several become one `ipv4:` target list. With `token`,
+    every call carries it (the public api requires one).
     """
     addresses = [targets] if isinstance(targets, str) else list(targets)
     target = addresses[0] if len(addresses) == 1 else "ipv4:" + ",".join(addresses)
@@ -76,5 +89,5 @@ def channel(targets: str | Sequence[str]) -> grpc.aio.Channel:
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.enable_retries", 1),
         ],
-        interceptors=[_UnaryUnary(), _UnaryStream(), _StreamStream()],
+        interceptors=[_UnaryUnary(token), _UnaryStream(token), _StreamStream(token)],
     )

@@ -29,6 +29,7 @@ import httpx
 import pytest
 
 from services.cli import real_guests
+from services.runtime import grpc_client
 from services.state.etcd_server import free_port
 from stratus.v1 import compute_pb2, compute_pb2_grpc, types_pb2
 from tests.integration.cloud import Cloud
@@ -74,6 +75,15 @@ class RealCloud:
     @property
     def proxy(self) -> str:
         return f"127.0.0.1:{self.console_port}"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The bootstrap admin's token, which every call to the api carries."""
+        return {"X-Auth-Token": self.cloud.admin.token}
+
+    def channel(self) -> grpc.aio.Channel:
+        """A gRPC channel to the api whose every call carries the admin's token."""
+        return grpc_client.channel(self.cloud.api_target, token=self.cloud.admin.token)
 
 
 @contextlib.contextmanager
@@ -130,8 +140,10 @@ def _destroy_leftovers(instance_ids: list[str]) -> None:
         conn.close()
 
 
-def _delete_all(rest: str, instance_ids: list[str], timeout_seconds: float = 60) -> None:
-    with httpx.Client(base_url=rest, timeout=10) as client:
+def _delete_all(
+    rest: str, headers: dict[str, str], instance_ids: list[str], timeout_seconds: float = 60
+) -> None:
+    with httpx.Client(base_url=rest, timeout=10, headers=headers) as client:
         for instance_id in instance_ids:
             with contextlib.suppress(httpx.HTTPError):
                 client.delete(f"/servers/{instance_id}")
@@ -192,7 +204,7 @@ def real_cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealCloud]:
         finally:
             try:
                 if cloud.services.get("api") is not None and cloud.services["api"].alive():
-                    _delete_all(real.rest, real.created)
+                    _delete_all(real.rest, real.headers, real.created)
             finally:
                 cloud.stop()
                 _destroy_leftovers(real.created)
@@ -206,7 +218,7 @@ def _seed(real: RealCloud) -> None:
     """A small flavor and the tiny guest's image, through the public API."""
 
     async def seed() -> None:
-        async with grpc.aio.insecure_channel(real.cloud.api_target) as channel:
+        async with real.channel() as channel:
             stub = compute_pb2_grpc.ComputeStub(channel)
             flavor = types_pb2.Flavor(
                 id=FLAVOR, name="e2e.tiny", vcpus=1, ram_mb=256, disk_gb=1, is_public=True
@@ -219,7 +231,9 @@ def _seed(real: RealCloud) -> None:
 
 @pytest.fixture
 async def rest(real_cloud: RealCloud) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=real_cloud.rest, timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=real_cloud.rest, timeout=30, headers=real_cloud.headers
+    ) as client:
         yield client
 
 

@@ -10,7 +10,6 @@ import time
 import urllib.parse
 from typing import Any
 
-import grpc
 import httpx
 import libvirt
 import pytest
@@ -178,7 +177,7 @@ async def test_a_real_guest_boots_to_its_marker(
     assert found["OS-EXT-STS:vm_state"] == "active"
 
     # The same serial log over gRPC, and only the last lines when asked.
-    async with grpc.aio.insecure_channel(real_cloud.cloud.api_target) as channel:
+    async with real_cloud.channel() as channel:
         stub = compute_pb2_grpc.ComputeStub(channel)
         reply = await stub.GetConsoleOutput(compute_pb2.GetConsoleOutputRequest(id=server_id))
         assert MARKER in reply.output

@@ -18,9 +18,10 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from services.state.etcd_server import EtcdServer, free_port
-from stratus.v1 import compute_pb2, compute_pb2_grpc, types_pb2
+from stratus.v1 import compute_pb2, compute_pb2_grpc, identity_pb2, identity_pb2_grpc, types_pb2
 
 AGENT_TOKEN = "test-agent-token"
+ADMIN_PASSWORD = "test-admin-password"
 
 
 @dataclass
@@ -30,6 +31,7 @@ class ServiceProcess:
     log_path: Path
     grpc_port: int = 0
     process: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -39,7 +41,7 @@ class ServiceProcess:
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
             )
 
     @property
@@ -98,6 +100,7 @@ class Cloud:
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     rest_port: int = 0
     _base_length: dict[str, int] = field(default_factory=dict)
+    _admin: identity_pb2.AuthenticateResponse | None = None
     # Extra flags per service, e.g. {"scheduler": ["--ram-weight-multiplier", "-1"]}.
     extra_args: dict[str, list[str]] = field(default_factory=dict)
 
@@ -169,6 +172,7 @@ class Cloud:
                 ],
                 logs / "api.log",
                 ports["api"],
+                env={"STRATUS_BOOTSTRAP_ADMIN_PASSWORD": ADMIN_PASSWORD},
             ),
             "agent": ServiceProcess(
                 "agent",
@@ -267,12 +271,88 @@ class Cloud:
             time.sleep(0.2)
         raise RuntimeError(f"{count} hosts did not come up:\n{self.services['agent'].log_tail()}")
 
+    def login(
+        self, user: str = "admin", password: str = ADMIN_PASSWORD, project: str = "admin"
+    ) -> identity_pb2.AuthenticateResponse:
+        """A project-scoped token (blocking on purpose: callable from a running event loop)."""
+        with grpc.insecure_channel(self.api_target) as channel:
+            reply: identity_pb2.AuthenticateResponse = identity_pb2_grpc.IdentityStub(
+                channel
+            ).Authenticate(
+                identity_pb2.AuthenticateRequest(
+                    user_name=user, password=password, project_name=project
+                ),
+                timeout=10,
+            )
+            return reply
+
+    def project_id(self, name: str) -> str:
+        """The id of project `name`, created (by the admin) if missing."""
+        with grpc.insecure_channel(self.api_target) as channel:
+            identity = identity_pb2_grpc.IdentityStub(channel)
+            auth = [("x-auth-token", self.admin.token)]
+            found = identity.ListProjects(
+                identity_pb2.ListProjectsRequest(name=name), metadata=auth, timeout=10
+            ).projects
+            if found:
+                return str(found[0].id)
+            created = identity.CreateProject(
+                identity_pb2.CreateProjectRequest(name=name), metadata=auth, timeout=10
+            )
+            return str(created.id)
+
+    def token_for(
+        self, project: str, *roles: str, user: str = ""
+    ) -> identity_pb2.AuthenticateResponse:
+        """A token of user `user` (default: one per project and roles) holding `roles` in
+        `project` (global roles admin and it_security on the system scope), all created by
+        the admin if missing."""
+        user = user or f"{project}-{'-'.join(roles) or 'none'}"
+        password = f"{user}-password"
+        project_id = self.project_id(project)
+        with grpc.insecure_channel(self.api_target) as channel:
+            identity = identity_pb2_grpc.IdentityStub(channel)
+            auth = [("x-auth-token", self.admin.token)]
+            found = identity.ListUsers(
+                identity_pb2.ListUsersRequest(name=user), metadata=auth, timeout=10
+            ).users
+            user_id = (
+                found[0].id
+                if found
+                else identity.CreateUser(
+                    identity_pb2.CreateUserRequest(name=user, password=password),
+                    metadata=auth,
+                    timeout=10,
+                ).id
+            )
+            for role in roles:
+                scope = "*" if role in ("admin", "it_security") else project_id
+                identity.AssignRole(
+                    identity_pb2.RoleAssignmentRequest(
+                        user_id=user_id, project_id=scope, role=role
+                    ),
+                    metadata=auth,
+                    timeout=10,
+                )
+        return self.login(user, password, project)
+
+    @property
+    def admin(self) -> identity_pb2.AuthenticateResponse:
+        """The bootstrap admin's token, scoped to the admin project (issued once)."""
+        if self._admin is None:
+            self._admin = self.login()
+        return self._admin
+
     def _list_hosts(self) -> list[compute_pb2.HostView]:
         # Blocking on purpose: callable from a test's running event loop.
         with grpc.insecure_channel(self.api_target) as channel:
             stub = compute_pb2_grpc.ComputeStub(channel)
             try:
-                reply = stub.ListHosts(compute_pb2.ListHostsRequest(), timeout=5)
+                reply = stub.ListHosts(
+                    compute_pb2.ListHostsRequest(),
+                    timeout=5,
+                    metadata=[("x-auth-token", self.admin.token)],
+                )
             except grpc.RpcError:
                 return []
             return list(reply.hosts)
@@ -291,12 +371,12 @@ class Cloud:
         )
 
 
-async def seed(stub: compute_pb2_grpc.ComputeStub) -> None:
-    """The flavors and image the scenarios boot from, and no quota on the default project
+async def seed(stub: compute_pb2_grpc.ComputeStub, project_id: str) -> None:
+    """The flavors and image the scenarios boot from, and no quota on the admin's project
     (scenarios boot more than Nova's default 10 instances and 20 cores into it)."""
     await stub.UpdateQuotaSet(
         compute_pb2.UpdateQuotaSetRequest(
-            project_id="default", limits={"instances": -1, "cores": -1, "ram": -1}
+            project_id=project_id, limits={"instances": -1, "cores": -1, "ram": -1}
         )
     )
     for flavor in (

@@ -20,15 +20,22 @@ from stratus.v1 import types_pb2 as t
 from tests.integration.cloud import Cloud
 from tests.integration.helpers import Stub, wait_gone
 
-# A member of another project: no admin role.
-OTHER = [("x-stratus-project", "other"), ("x-stratus-user", "bob"), ("x-stratus-roles", "member")]
+Metadata = list[tuple[str, str]]
 BOOT = {"name": "placed", "flavorRef": "1", "imageRef": "cirros"}
 
 
 @pytest.fixture
 async def rest(cloud: Cloud, seeded: Stub) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=cloud.rest_url + "/v2.1", timeout=10) as client:
+    async with httpx.AsyncClient(
+        base_url=cloud.rest_url + "/v2.1", timeout=10, headers={"X-Auth-Token": cloud.admin.token}
+    ) as client:
         yield client
+
+
+@pytest.fixture
+def other(cloud: Cloud) -> Metadata:
+    """The gRPC metadata of a member of another project (project "other"): no admin role."""
+    return [("x-auth-token", cloud.token_for("other", "member", user="bob").token)]
 
 
 def fault(reply: httpx.Response, status: int) -> str:
@@ -87,7 +94,7 @@ async def test_flavor_extra_specs_over_rest(rest: httpx.AsyncClient, seeded: Stu
     assert (await rest.get(base)).json() == {"extra_specs": {"hw:cpu_policy": "dedicated"}}
 
 
-async def test_flavor_extra_specs_over_grpc(seeded: Stub) -> None:
+async def test_flavor_extra_specs_over_grpc(seeded: Stub, other: Metadata) -> None:
     await seeded.CreateFlavor(
         compute_pb2.CreateFlavorRequest(
             flavor=t.Flavor(id="specs-grpc", name="specs-grpc", vcpus=1, ram_mb=256, disk_gb=1)
@@ -100,7 +107,7 @@ async def test_flavor_extra_specs_over_grpc(seeded: Stub) -> None:
     await refused(
         seeded.SetFlavorExtraSpecs(
             compute_pb2.SetFlavorExtraSpecsRequest(flavor_id="specs-grpc", extra_specs={"b": "2"}),
-            metadata=OTHER,
+            metadata=other,
         ),
         grpc.StatusCode.PERMISSION_DENIED,
     )
@@ -126,7 +133,7 @@ async def group_ids(rest: httpx.AsyncClient) -> set[str]:
     return {g["id"] for g in reply.json()["server_groups"]}
 
 
-async def test_server_groups_over_rest(rest: httpx.AsyncClient) -> None:
+async def test_server_groups_over_rest(cloud: Cloud, rest: httpx.AsyncClient) -> None:
     reply = await rest.post(
         "/os-server-groups", json={"server_group": {"name": "web", "policies": ["anti-affinity"]}}
     )
@@ -134,7 +141,7 @@ async def test_server_groups_over_rest(rest: httpx.AsyncClient) -> None:
     group = reply.json()["server_group"]
     assert group["name"] == "web" and group["policies"] == ["anti-affinity"]
     assert group["members"] == [] and group["metadata"] == {}
-    assert group["project_id"] == "default"
+    assert group["project_id"] == cloud.admin.info.project_id
     reply = await rest.post(
         "/os-server-groups",
         json={
@@ -180,7 +187,9 @@ async def test_server_groups_over_rest(rest: httpx.AsyncClient) -> None:
     assert (await rest.delete(f"/os-server-groups/{spread['id']}")).status_code == 204
 
 
-async def test_server_groups_over_grpc_belong_to_their_project(seeded: Stub) -> None:
+async def test_server_groups_over_grpc_belong_to_their_project(
+    cloud: Cloud, seeded: Stub, other: Metadata
+) -> None:
     mine = await seeded.CreateServerGroup(
         compute_pb2.CreateServerGroupRequest(name="mine", policy="affinity")
     )
@@ -188,11 +197,13 @@ async def test_server_groups_over_grpc_belong_to_their_project(seeded: Stub) -> 
         compute_pb2.CreateServerGroupRequest(
             name="theirs", policy="anti-affinity", rules={"max_server_per_host": "3"}
         ),
-        metadata=OTHER,
+        metadata=other,
     )
-    assert theirs.project_id == "other" and dict(theirs.rules) == {"max_server_per_host": "3"}
+    assert theirs.project_id == cloud.project_id("other") and dict(theirs.rules) == {
+        "max_server_per_host": "3"
+    }
     listed = await seeded.ListServerGroups(
-        compute_pb2.ListServerGroupsRequest(all_projects=True), metadata=OTHER
+        compute_pb2.ListServerGroupsRequest(all_projects=True), metadata=other
     )
     assert {g.id for g in listed.server_groups} == {theirs.id}  # all_projects: admins only
     everyone = await seeded.ListServerGroups(compute_pb2.ListServerGroupsRequest(all_projects=True))
@@ -201,8 +212,8 @@ async def test_server_groups_over_grpc_belong_to_their_project(seeded: Stub) -> 
     assert theirs.id not in {g.id for g in own.server_groups}
 
     for call in (
-        seeded.GetServerGroup(compute_pb2.GetServerGroupRequest(id=mine.id), metadata=OTHER),
-        seeded.DeleteServerGroup(compute_pb2.DeleteServerGroupRequest(id=mine.id), metadata=OTHER),
+        seeded.GetServerGroup(compute_pb2.GetServerGroupRequest(id=mine.id), metadata=other),
+        seeded.DeleteServerGroup(compute_pb2.DeleteServerGroupRequest(id=mine.id), metadata=other),
     ):
         await refused(call, grpc.StatusCode.NOT_FOUND)
     assert (await seeded.GetServerGroup(compute_pb2.GetServerGroupRequest(id=mine.id))).id
@@ -347,19 +358,19 @@ async def test_aggregates_over_rest(rest: httpx.AsyncClient) -> None:
     assert {a["id"] for a in await aggregates(rest)}.isdisjoint({rack["id"], zoned["id"]})
 
 
-async def test_aggregates_over_grpc_are_for_admins(seeded: Stub) -> None:
+async def test_aggregates_over_grpc_are_for_admins(seeded: Stub, other: Metadata) -> None:
     created = await seeded.CreateAggregate(
         compute_pb2.CreateAggregateRequest(name="grpc-agg", availability_zone="az-g")
     )
     try:
         for call in (
-            seeded.ListAggregates(compute_pb2.ListAggregatesRequest(), metadata=OTHER),
-            seeded.CreateAggregate(compute_pb2.CreateAggregateRequest(name="x"), metadata=OTHER),
+            seeded.ListAggregates(compute_pb2.ListAggregatesRequest(), metadata=other),
+            seeded.CreateAggregate(compute_pb2.CreateAggregateRequest(name="x"), metadata=other),
             seeded.AddAggregateHost(
-                compute_pb2.AggregateHostRequest(id=created.id, host="node-3"), metadata=OTHER
+                compute_pb2.AggregateHostRequest(id=created.id, host="node-3"), metadata=other
             ),
             seeded.DeleteAggregate(
-                compute_pb2.DeleteAggregateRequest(id=created.id), metadata=OTHER
+                compute_pb2.DeleteAggregateRequest(id=created.id), metadata=other
             ),
         ):
             await refused(call, grpc.StatusCode.PERMISSION_DENIED)
@@ -506,7 +517,7 @@ async def test_boot_stores_zone_hints_and_group(rest: httpx.AsyncClient, seeded:
 
 
 async def test_boot_refuses_bad_zones_and_hints_and_creates_nothing(
-    rest: httpx.AsyncClient, seeded: Stub
+    rest: httpx.AsyncClient, seeded: Stub, other: Metadata
 ) -> None:
     before = await server_count(rest)
     groups_before = await group_ids(rest)
@@ -538,11 +549,11 @@ async def test_boot_refuses_bad_zones_and_hints_and_creates_nothing(
             compute_pb2.CreateServersRequest(
                 name="forced", flavor_ref="1", image_ref="cirros", availability_zone="nova:node-1"
             ),
-            metadata=OTHER,
+            metadata=other,
         ),
         grpc.StatusCode.PERMISSION_DENIED,
     )
-    for group_id, metadata in (("missing", None), (own_group.id, OTHER)):
+    for group_id, metadata in (("missing", None), (own_group.id, other)):
         # Another project's group is as unknown as a missing one.
         await refused(
             seeded.CreateServers(
@@ -611,7 +622,7 @@ async def test_explain_says_why_no_host_fits(rest: httpx.AsyncClient) -> None:
 
 
 async def test_explain_checks_the_request_like_a_boot(
-    rest: httpx.AsyncClient, seeded: Stub
+    rest: httpx.AsyncClient, seeded: Stub, other: Metadata
 ) -> None:
     fault(
         await rest.post(
@@ -626,7 +637,7 @@ async def test_explain_checks_the_request_like_a_boot(
     await refused(
         seeded.ExplainPlacement(
             compute_pb2.CreateServersRequest(name="x", flavor_ref="1", image_ref="cirros"),
-            metadata=OTHER,
+            metadata=other,
         ),
         grpc.StatusCode.PERMISSION_DENIED,
     )

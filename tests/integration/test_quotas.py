@@ -10,7 +10,6 @@ import grpc
 import httpx
 import pytest
 
-from services.runtime.context import PROJECT_KEY, ROLES_KEY, USER_KEY
 from stratus.v1 import compute_pb2
 from tests.integration.cloud import Cloud
 from tests.integration.helpers import Stub, wait_gone, wait_status
@@ -19,25 +18,22 @@ from tests.waiting import eventually
 Metadata = list[tuple[str, str]]
 
 
-def as_(project: str, *roles: str, user: str = "someone") -> Metadata:
-    """The gRPC metadata that makes a call come from `user` with `roles` in `project`."""
-    return [(USER_KEY, user), (PROJECT_KEY, project), (ROLES_KEY, ",".join(roles))]
+def as_(cloud: Cloud, project: str, *roles: str) -> Metadata:
+    """The gRPC metadata of a token holding `roles` in project `project` (a name)."""
+    return [("x-auth-token", cloud.token_for(project, *roles).token)]
 
 
-ADMIN = as_("default", "admin", user="admin")
+# The stubs of the fixtures call as the bootstrap admin unless a call names other metadata.
 
 
-async def set_quota(stub: Stub, project: str, **limits: int) -> None:
+async def set_quota(stub: Stub, project_id: str, **limits: int) -> None:
     await stub.UpdateQuotaSet(
-        compute_pb2.UpdateQuotaSetRequest(project_id=project, limits=limits, force=True),
-        metadata=ADMIN,
+        compute_pb2.UpdateQuotaSetRequest(project_id=project_id, limits=limits, force=True)
     )
 
 
-async def in_use(stub: Stub, project: str) -> dict[str, int]:
-    reply = await stub.GetQuotaSet(
-        compute_pb2.GetQuotaSetRequest(project_id=project), metadata=ADMIN
-    )
+async def in_use(stub: Stub, project_id: str) -> dict[str, int]:
+    reply = await stub.GetQuotaSet(compute_pb2.GetQuotaSetRequest(project_id=project_id))
     return {name: detail.in_use for name, detail in reply.detail.items()}
 
 
@@ -75,7 +71,7 @@ async def refused(call: object) -> grpc.aio.AioRpcError:
 
 async def delete_all(stub: Stub, server_ids: list[str]) -> None:
     for server_id in server_ids:
-        await stub.DeleteServer(compute_pb2.DeleteServerRequest(id=server_id), metadata=ADMIN)
+        await stub.DeleteServer(compute_pb2.DeleteServerRequest(id=server_id))
     for server_id in server_ids:
         await wait_gone(stub, server_id)
 
@@ -83,9 +79,9 @@ async def delete_all(stub: Stub, server_ids: list[str]) -> None:
 # ---------------------------------------------------------------------------- quotas
 
 
-async def test_fifty_concurrent_boots_against_a_quota_of_ten(seeded: Stub) -> None:
-    project = "race"
-    member = as_(project, "member")
+async def test_fifty_concurrent_boots_against_a_quota_of_ten(cloud: Cloud, seeded: Stub) -> None:
+    project = cloud.project_id("race")
+    member = as_(cloud, "race", "member")
     await set_quota(seeded, project, instances=10)
 
     async def one(index: int) -> list[str] | grpc.aio.AioRpcError:
@@ -113,9 +109,9 @@ async def test_fifty_concurrent_boots_against_a_quota_of_ten(seeded: Stub) -> No
     assert (usage["instances"], usage["cores"], usage["ram"]) == (0, 0, 0)
 
 
-async def test_cores_and_ram_quotas(seeded: Stub) -> None:
-    project = "sized"
-    member = as_(project, "member")
+async def test_cores_and_ram_quotas(cloud: Cloud, seeded: Stub) -> None:
+    project = cloud.project_id("sized")
+    member = as_(cloud, "sized", "member")
     await set_quota(seeded, project, cores=3, ram=4096)
     error = await refused(boot(seeded, member, "wide", min_count=4))
     assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -132,9 +128,9 @@ async def test_cores_and_ram_quotas(seeded: Stub) -> None:
     assert (await in_use(seeded, project))["ram"] == 0
 
 
-async def test_as_many_as_fit_between_min_and_max_count(seeded: Stub) -> None:
-    project = "partial"
-    member = as_(project, "member")
+async def test_as_many_as_fit_between_min_and_max_count(cloud: Cloud, seeded: Stub) -> None:
+    project = cloud.project_id("partial")
+    member = as_(cloud, "partial", "member")
     await set_quota(seeded, project, instances=3)
     ids = await boot(seeded, member, "part", min_count=2, max_count=5)
     assert len(ids) == 3
@@ -146,9 +142,9 @@ async def test_as_many_as_fit_between_min_and_max_count(seeded: Stub) -> None:
     assert (await in_use(seeded, project))["instances"] == 0
 
 
-async def test_server_group_quotas(seeded: Stub) -> None:
-    project = "grouped"
-    member = as_(project, "member")
+async def test_server_group_quotas(cloud: Cloud, seeded: Stub) -> None:
+    project = cloud.project_id("grouped")
+    member = as_(cloud, "grouped", "member")
     await set_quota(seeded, project, server_groups=1, server_group_members=2)
 
     def new_group(name: str) -> object:
@@ -179,18 +175,22 @@ async def test_server_group_quotas(seeded: Stub) -> None:
     )
 
 
-async def test_quota_reads_and_writes_follow_the_policy(seeded: Stub) -> None:
-    mine = as_("reader", "member")
+async def test_quota_reads_and_writes_follow_the_policy(cloud: Cloud, seeded: Stub) -> None:
+    reader = cloud.token_for("reader", "member")
+    mine = [("x-auth-token", reader.token)]
+    other = cloud.project_id("other")
     reply = await seeded.GetQuotaSet(compute_pb2.GetQuotaSetRequest(), metadata=mine)
-    assert reply.project_id == "reader"
+    assert reply.project_id == reader.info.project_id
     assert reply.limits["instances"] == 10
     error = await refused(
-        seeded.GetQuotaSet(compute_pb2.GetQuotaSetRequest(project_id="other"), metadata=mine)
+        seeded.GetQuotaSet(compute_pb2.GetQuotaSetRequest(project_id=other), metadata=mine)
     )
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
     error = await refused(
         seeded.UpdateQuotaSet(
-            compute_pb2.UpdateQuotaSetRequest(project_id="reader", limits={"instances": 99}),
+            compute_pb2.UpdateQuotaSetRequest(
+                project_id=reader.info.project_id, limits={"instances": 99}
+            ),
             metadata=mine,
         )
     )
@@ -205,35 +205,38 @@ async def test_quota_reads_and_writes_follow_the_policy(seeded: Stub) -> None:
 
 @pytest.fixture
 async def rest(cloud: Cloud, seeded: Stub) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=cloud.rest_url + "/v2.1", timeout=10) as client:
+    async with httpx.AsyncClient(
+        base_url=cloud.rest_url + "/v2.1", timeout=10, headers={"X-Auth-Token": cloud.admin.token}
+    ) as client:
         yield client
 
 
-async def test_quota_sets_and_limits_over_rest(rest: httpx.AsyncClient) -> None:
-    reply = await rest.get("/os-quota-sets/shapes")
+async def test_quota_sets_and_limits_over_rest(cloud: Cloud, rest: httpx.AsyncClient) -> None:
+    shapes = cloud.project_id("shapes")
+    reply = await rest.get(f"/os-quota-sets/{shapes}")
     assert reply.status_code == 200, reply.text
     quota_set = reply.json()["quota_set"]
-    assert quota_set["id"] == "shapes"
+    assert quota_set["id"] == shapes
     assert quota_set["instances"] == 10 and quota_set["ram"] == 51200
 
-    reply = await rest.put("/os-quota-sets/shapes", json={"quota_set": {"instances": 7}})
+    reply = await rest.put(f"/os-quota-sets/{shapes}", json={"quota_set": {"instances": 7}})
     assert reply.status_code == 200, reply.text
     assert reply.json()["quota_set"]["instances"] == 7
     assert "id" not in reply.json()["quota_set"]
 
-    reply = await rest.get("/os-quota-sets/shapes/detail")
+    reply = await rest.get(f"/os-quota-sets/{shapes}/detail")
     assert reply.json()["quota_set"]["instances"] == {"in_use": 0, "limit": 7, "reserved": 0}
 
-    reply = await rest.get("/os-quota-sets/shapes/defaults")
+    reply = await rest.get(f"/os-quota-sets/{shapes}/defaults")
     assert reply.json()["quota_set"]["instances"] == 10
 
-    reply = await rest.put("/os-quota-sets/shapes", json={"quota_set": {"instances": -2}})
+    reply = await rest.put(f"/os-quota-sets/{shapes}", json={"quota_set": {"instances": -2}})
     assert reply.status_code == 400
     assert list(reply.json()) == ["badRequest"]
 
-    reply = await rest.delete("/os-quota-sets/shapes")
+    reply = await rest.delete(f"/os-quota-sets/{shapes}")
     assert reply.status_code == 202
-    assert (await rest.get("/os-quota-sets/shapes")).json()["quota_set"]["instances"] == 10
+    assert (await rest.get(f"/os-quota-sets/{shapes}")).json()["quota_set"]["instances"] == 10
 
     reply = await rest.get("/limits")
     assert reply.status_code == 200
@@ -257,12 +260,13 @@ async def test_quota_sets_and_limits_over_rest(rest: httpx.AsyncClient) -> None:
 # ---------------------------------------------------------------------------- roles
 
 
-async def test_each_role_does_what_the_seed_gives_it(seeded: Stub) -> None:
-    member_a = as_("proj-a", "member")
-    member_b = as_("proj-b", "member")
-    security = as_("security-team", "it_security")
-    network = as_("proj-a", "network_manager")
-    manager = as_("proj-a", "project_manager")
+async def test_each_role_does_what_the_seed_gives_it(cloud: Cloud, seeded: Stub) -> None:
+    member_a = as_(cloud, "proj-a", "member")
+    member_b = as_(cloud, "proj-b", "member")
+    security = as_(cloud, "security-team", "it_security")
+    network = as_(cloud, "proj-a", "network_manager")
+    manager = as_(cloud, "proj-a", "project_manager")
+    project_a = cloud.project_id("proj-a")
 
     (server_id,) = await boot(seeded, member_a, "a-web")
     await wait_status(seeded, server_id, "ACTIVE")
@@ -331,6 +335,6 @@ async def test_each_role_does_what_the_seed_gives_it(seeded: Stub) -> None:
     await wait_gone(seeded, server_id)
 
     async def released() -> bool:
-        return (await in_use(seeded, "proj-a"))["instances"] == 0
+        return (await in_use(seeded, project_a))["instances"] == 0
 
     await eventually(released)

@@ -15,7 +15,9 @@ from tests.waiting import eventually
 
 @pytest.fixture
 async def rest(cloud: Cloud, seeded: Stub) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=cloud.rest_url + "/v2.1", timeout=10) as client:
+    async with httpx.AsyncClient(
+        base_url=cloud.rest_url + "/v2.1", timeout=10, headers={"X-Auth-Token": cloud.admin.token}
+    ) as client:
         yield client
 
 
@@ -218,7 +220,9 @@ async def test_flavors_images_hypervisors_and_services(
         "/flavors", json={"flavor": {"name": "rest.flavor", "ram": 1024, "vcpus": 2, "disk": 10}}
     )
     assert duplicate.status_code == 409
-    async with httpx.AsyncClient(base_url=cloud.rest_url) as root:
+    async with httpx.AsyncClient(
+        base_url=cloud.rest_url, headers={"X-Auth-Token": cloud.admin.token}
+    ) as root:
         images = (await root.get("/v2/images", params={"name": "cirros"})).json()["images"]
     assert [i["name"] for i in images] == ["cirros"]
     hypervisors = (await rest.get("/os-hypervisors/detail")).json()["hypervisors"]

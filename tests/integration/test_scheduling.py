@@ -203,7 +203,9 @@ async def test_no_valid_host_says_why_and_explain_shows_the_decision(
     )
     await delete_all(seeded, [server])
 
-    async with httpx.AsyncClient(base_url=cloud.rest_url, timeout=10) as rest:
+    async with httpx.AsyncClient(
+        base_url=cloud.rest_url, timeout=10, headers={"X-Auth-Token": cloud.admin.token}
+    ) as rest:
         reply = await rest.post(
             "/v2.1/os-scheduler/explain",
             json={"server": {"name": "what-if", "flavorRef": "1", "imageRef": "cirros"}},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -16,6 +17,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.cli import credentials
 from services.state.etcd_server import free_port
 from tests.waiting import eventually
 
@@ -25,6 +27,7 @@ class RunningUp:
     process: subprocess.Popen[str]
     output: list[str]
     ports: dict[str, int]
+    data_dir: Path
 
     @property
     def pids(self) -> dict[str, int]:
@@ -53,6 +56,30 @@ def alive(pid: int) -> bool:
     # A zombie has exited; only its parent has not collected it yet.
     stat = Path(f"/proc/{pid}/stat")
     return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+def command_line(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+
+
+def stratus_cli(running_up: RunningUp, *args: str) -> subprocess.CompletedProcess[str]:
+    """A `stratus` command as a user runs it: no OS_* variable, nothing in the home or
+    working directory; only STRATUS_DATA_DIR says where the cloud is."""
+    workdir = running_up.data_dir.parent
+    return subprocess.run(
+        [sys.executable, "-c", "from services.cli.main import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("OS_")},
+            "STRATUS_DATA_DIR": str(running_up.data_dir),
+            "STRATUS_API": f"127.0.0.1:{running_up.ports['api']}",
+            "HOME": str(workdir),
+            "COLUMNS": "200",
+        },
+        cwd=workdir,
+    )
 
 
 @pytest.fixture
@@ -91,7 +118,7 @@ def running_up(tmp_path: Path) -> Iterator[RunningUp]:
         output.append(line)
         if "Ctrl-C stops everything" in line or time.monotonic() > deadline:
             break
-    up = RunningUp(process, output, ports)
+    up = RunningUp(process, output, ports, tmp_path / "data")
     try:
         assert process.poll() is None, "".join(output)
         yield up
@@ -110,8 +137,47 @@ async def test_up_serves_a_cloud_and_ctrl_c_stops_every_process(running_up: Runn
     pids = running_up.pids
     assert {"etcd", "scheduler", "conductor", "api"} <= pids.keys(), text
 
-    base = f"http://127.0.0.1:{running_up.ports['rest']}/v2.1"
-    async with httpx.AsyncClient(base_url=base, timeout=10) as rest:
+    # The admin's password is in the data dir's clouds.yaml alone: owner-only, and on no
+    # command line.
+    clouds_yaml = running_up.data_dir / "clouds.yaml"
+    assert str(clouds_yaml) in text and "X-Auth-Token: $TOKEN" in text
+    assert clouds_yaml.stat().st_mode & 0o777 == 0o600
+    password = credentials.admin_password(clouds_yaml)
+    assert password and password not in text
+    assert not [pid for pid in pids.values() if password in command_line(pid)]
+
+    root = f"http://127.0.0.1:{running_up.ports['rest']}"
+    async with httpx.AsyncClient(timeout=10) as anonymous:
+        assert (await anonymous.get(f"{root}/v2.1/flavors")).status_code == 401
+        issued = await anonymous.post(
+            f"{root}/identity/v3/auth/tokens",
+            json={
+                "auth": {
+                    "identity": {
+                        "methods": ["password"],
+                        "password": {
+                            "user": {
+                                "name": "admin",
+                                "domain": {"name": "Default"},
+                                "password": password,
+                            }
+                        },
+                    },
+                    "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}},
+                }
+            },
+        )
+        assert issued.status_code == 201, issued.text
+        token = issued.headers["X-Subject-Token"]
+
+    # The CLI finds the same clouds.yaml in the data dir by itself.
+    listed = await asyncio.to_thread(stratus_cli, running_up, "flavor", "list")
+    assert listed.returncode == 0, listed.stderr + listed.stdout
+    assert "m1.tiny" in listed.stdout
+
+    base = f"{root}/v2.1"
+    headers = {"X-Auth-Token": token}
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=headers) as rest:
         flavors = (await rest.get("/flavors")).json()["flavors"]
         assert {f["name"] for f in flavors} >= {"m1.tiny", "m1.small"}  # seeded
         reply = await rest.post(

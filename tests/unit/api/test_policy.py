@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from services.api import policy
+from services.api.consoles import ConsoleApi
 from services.api.policy import DEFAULT_RULES, Policy, PolicyError, parse_rule
 from services.api.service import ComputeApi
 from services.runtime.context import RequestContext
@@ -208,12 +209,21 @@ def test_configure_makes_the_table_the_one_in_force(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------- coverage
 
 
-def operations() -> list[str]:
-    """Every public operation of the service layer (its mixins included)."""
+# Not operations a caller's token is checked for: closing, and the console proxy's check
+# of a console token (that token is the credential).
+NOT_OPERATIONS = frozenset({"close", "authorize"})
+
+
+def operations() -> list[tuple[type, str]]:
+    """Every public operation of the service layer (its mixins and the consoles included)."""
     return sorted(
-        name
-        for name, member in inspect.getmembers(ComputeApi)
-        if not name.startswith("_") and callable(member) and name != "close"
+        (
+            (cls, name)
+            for cls in (ComputeApi, ConsoleApi)
+            for name, member in inspect.getmembers(cls)
+            if not name.startswith("_") and callable(member) and name not in NOT_OPERATIONS
+        ),
+        key=lambda pair: pair[1],
     )
 
 
@@ -240,8 +250,8 @@ def enforced_actions(method: Callable[..., Any]) -> set[str]:
 
 def test_every_operation_enforces_its_own_entries_first() -> None:
     claimed: dict[str, str] = {}
-    for name in operations():
-        actions = enforced_actions(getattr(ComputeApi, name))
+    for cls, name in operations():
+        actions = enforced_actions(getattr(cls, name))
         assert actions, f"{name} enforces no entry"
         for action in actions:
             assert action in DEFAULT_RULES, f"{name} enforces {action}, which is not in the table"
@@ -273,10 +283,14 @@ def dummy(name: str, annotation: str) -> Any:
     return "x"
 
 
-@pytest.mark.parametrize("name", operations())
-async def test_a_caller_without_roles_is_refused_before_anything_is_read(name: str) -> None:
-    api = object.__new__(ComputeApi)
-    api.store = Untouchable()  # type: ignore[assignment]
+@pytest.mark.parametrize(
+    ("cls", "name"), operations(), ids=lambda value: getattr(value, "__name__", value)
+)
+async def test_a_caller_without_roles_is_refused_before_anything_is_read(
+    cls: type, name: str
+) -> None:
+    api = object.__new__(cls)
+    api.store = Untouchable()
     method = getattr(api, name)
     arguments = [
         dummy(p.name, str(p.annotation))

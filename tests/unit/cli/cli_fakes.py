@@ -8,7 +8,7 @@ from typing import Any
 
 import grpc
 
-from stratus.v1 import compute_pb2, compute_pb2_grpc, types_pb2
+from stratus.v1 import compute_pb2, compute_pb2_grpc, identity_pb2, identity_pb2_grpc, types_pb2
 
 
 class FakeCompute(compute_pb2_grpc.ComputeServicer):
@@ -26,9 +26,10 @@ class FakeCompute(compute_pb2_grpc.ComputeServicer):
         # What a created server turns into when the client waits: the watch sends it.
         self.create_outcome: types_pb2.Instance | None = None
         # vm_state a server action leads to, as the conductor would record it.
-        self.action_outcome: dict[str, int] = {}
+        self.action_outcome: dict[str, Any] = {}
         self.watch_ends = False  # end the stream once the queued events are sent
         self.lock = threading.Lock()
+        self.identity: FakeIdentity | None = None  # served beside it by the fake_api fixture
 
     def _record(self, name: str, request: Any, context: grpc.ServicerContext) -> None:
         metadata = {key: value for key, value in context.invocation_metadata()}
@@ -137,3 +138,40 @@ class FakeCompute(compute_pb2_grpc.ComputeServicer):
     def ListServices(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._record("ListServices", request, context)
         return compute_pb2.ListServicesResponse()
+
+
+FAKE_PASSWORD = "fake-password"
+FAKE_PROJECT_ID = "project-admin-id"
+
+
+class FakeIdentity(identity_pb2_grpc.IdentityServicer):
+    """Authenticate: user admin with FAKE_PASSWORD gets a token naming its project."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, Any, dict[str, str]]] = []
+        self.lock = threading.Lock()
+
+    def _record(self, name: str, request: Any, context: grpc.ServicerContext) -> None:
+        metadata = {key: value for key, value in context.invocation_metadata()}
+        with self.lock:
+            self.requests.append((name, request, metadata))
+
+    def calls(self, name: str) -> list[tuple[Any, dict[str, str]]]:
+        with self.lock:
+            return [(req, md) for n, req, md in self.requests if n == name]
+
+    def Authenticate(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("Authenticate", request, context)
+        if request.user_name != "admin" or request.password != FAKE_PASSWORD:
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "the user name or password is wrong")
+        project = request.project_name or "admin"
+        return identity_pb2.AuthenticateResponse(
+            token=f"token-of-{request.user_name}-in-{project}",
+            info=identity_pb2.Token(user_id="user-admin", project_id=FAKE_PROJECT_ID),
+        )
+
+    def ListProjects(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("ListProjects", request, context)
+        return identity_pb2.ListProjectsResponse(
+            projects=[identity_pb2.Project(id=FAKE_PROJECT_ID, name="admin", enabled=True)]
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from cli_fakes import FakeCompute
 from click.testing import CliRunner
 
@@ -82,8 +83,10 @@ def test_each_command_sends_a_fresh_request_id(fake_api: tuple[FakeCompute, str]
     assert len(ids) == 2 and ids[0] != ids[1]
 
 
-def test_unreachable_api_says_so() -> None:
+def test_unreachable_api_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     from services.state.etcd_server import free_port
+
+    monkeypatch.setenv("OS_PASSWORD", "any")
 
     code, output = invoke("--api", f"127.0.0.1:{free_port()}", "--timeout", "2", "flavor", "list")
     assert code == 1

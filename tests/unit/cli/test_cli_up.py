@@ -222,7 +222,10 @@ def test_ready_panel_has_endpoints_and_examples(tmp_path: Path) -> None:
         str(tmp_path / "logs"),
         "ready in 3.2s",
         "flavors m1.tiny m1.small; images cirros",
-        "grpcurl -plaintext 127.0.0.1:18780 list",
+        'grpcurl -plaintext -H "x-auth-token: $TOKEN" 127.0.0.1:18780 list',
+        f"export OS_CLIENT_CONFIG_FILE={tmp_path / 'clouds.yaml'} OS_CLOUD=stratus",
+        "curl -si -X POST http://127.0.0.1:18774/identity/v3/auth/tokens",
+        '-H "X-Auth-Token: $TOKEN"',
         '"flavorRef": "1", "imageRef": "cirros"',
         "--api 127.0.0.1:18780",
     ):
