@@ -47,12 +47,12 @@ ContextFactory = Callable[[Request], RequestContext | Awaitable[RequestContext]]
 
 
 def request_context(request: Request) -> RequestContext:
-    """The caller's context: until identity exists, the default user with the request id
-    the client sent in `X-Openstack-Request-Id`, or a fresh one."""
+    """An anonymous caller (no user, project or role) with the request id the client sent
+    in `X-Openstack-Request-Id`, or a fresh one. Who the caller is comes from the factory
+    the api passes to create_app (its token); this default grants nothing."""
     given = request.headers.get(REQUEST_ID_HEADER, "").strip()
-    if given and _REQUEST_ID.match(given):
-        return RequestContext(request_id=given)
-    return RequestContext()
+    request_id = given if given and _REQUEST_ID.match(given) else new_request_id()
+    return RequestContext(request_id=request_id, user_id="", project_id="", roles=())
 
 
 def requested_microversion(headers: dict[str, str]) -> str | None:

@@ -11,6 +11,14 @@ from stratus.v1 import compute_pb2, scheduler_pb2, types_pb2
 SERVER_ID = "9a1f3c2e-5b7d-4e0a-8c6f-1d2e3f4a5b6c"
 
 
+def as_admin(request: Any) -> RequestContext:
+    """The gateway's context factory for these tests: an admin, keeping the client's
+    request id (the api's real factory reads the caller's token instead)."""
+    from services.api.rest.app import request_context
+
+    return RequestContext(request_id=request_context(request).request_id)
+
+
 def make_instance(**fields: Any) -> types_pb2.Instance:
     defaults: dict[str, Any] = dict(
         id=SERVER_ID,

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from rest_fakes import SERVER_ID, FakeComputeApi
+from rest_fakes import SERVER_ID, FakeComputeApi, as_admin
 
 from services.api.consoles import check_console_type, console_url, token_key
 from services.api.rest import create_app
@@ -55,7 +55,7 @@ def consoles() -> FakeConsoles:
 
 @pytest.fixture
 async def http(consoles: FakeConsoles) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(FakeComputeApi())
+    app = create_app(FakeComputeApi(), as_admin)
     app.state.console_api = consoles
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from rest_fakes import FakeComputeApi
+from rest_fakes import FakeComputeApi, as_admin
 
 from stratus.v1 import compute_pb2, types_pb2
 
@@ -34,7 +34,7 @@ async def test_version_document(client: httpx.AsyncClient, path: str) -> None:
 async def test_links_follow_the_request_url_without_a_public_url(compute: FakeComputeApi) -> None:
     from services.api.rest import create_app
 
-    transport = httpx.ASGITransport(app=create_app(compute))
+    transport = httpx.ASGITransport(app=create_app(compute, as_admin))
     async with httpx.AsyncClient(transport=transport, base_url="http://10.1.2.3:8774") as http:
         (version,) = (await http.get("/")).json()["versions"]
     assert version["links"][0]["href"] == "http://10.1.2.3:8774/v2.1/"
