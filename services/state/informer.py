@@ -6,7 +6,6 @@ If the watch's revision was compacted (the view fell too far behind), it lists a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -36,11 +35,17 @@ class Informer(Generic[V]):
         await self._relist()
         self._task = asyncio.create_task(self._run(), name=f"informer {self.prefix}")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+    async def stop(self, wait_seconds: float = 2.0) -> None:
+        """Stop watching. Waits at most `wait_seconds`: a watch still being created inside
+        the etcd client may not see its cancellation at once, and shutdown must not hang."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        done, _ = await asyncio.wait({self._task}, timeout=wait_seconds)
+        if not done:
+            log.warning("watch did not stop in time", prefix=self.prefix)
+        elif not self._task.cancelled() and self._task.exception() is not None:
+            log.warning("watch had failed", prefix=self.prefix, error=str(self._task.exception()))
 
     async def _relist(self) -> None:
         kvs, revision = await self.etcd.list(self.prefix)
