@@ -25,8 +25,8 @@ from services.runtime.grpc_server import Authenticator
 
 # Identity's gRPC methods check credentials themselves.
 IDENTITY_METHOD_PREFIX = "/stratus.v1.Identity/"
-# REST paths anyone may read: Nova's version documents.
-OPEN_PATHS = frozenset({"/", "/v2.1", "/v2.1/"})
+# REST paths anyone may read: Nova's and Glance's version documents.
+OPEN_PATHS = frozenset({"/", "/v2.1", "/v2.1/", "/image", "/image/"})
 
 
 def anonymous(request_id: str) -> RequestContext:

@@ -75,6 +75,12 @@ class ComputeService(compute_pb2_grpc.ComputeServicer):
     async def CreateFlavor(self, request: compute_pb2.CreateFlavorRequest, _: Ctx) -> t.Flavor:
         return await self.api.create_flavor(context.current(), request.flavor)
 
+    async def DeleteFlavor(
+        self, request: compute_pb2.DeleteFlavorRequest, _: Ctx
+    ) -> compute_pb2.DeleteFlavorResponse:
+        await self.api.delete_flavor(context.current(), request.id)
+        return compute_pb2.DeleteFlavorResponse()
+
     async def ListImages(
         self, request: compute_pb2.ListImagesRequest, _: Ctx
     ) -> compute_pb2.ListImagesResponse:

@@ -94,6 +94,7 @@ DEFAULT_RULES: dict[str, str] = {
     "compute:list_flavors": ANY_ROLE,
     "compute:get_flavor": ANY_ROLE,
     "compute:create_flavor": ADMIN,
+    "compute:delete_flavor": ADMIN,
     "compute:set_flavor_extra_specs": ADMIN,
     "compute:delete_flavor_extra_spec": ADMIN,
     # Images.

@@ -698,6 +698,12 @@ class ComputeApi(AggregateOps, ServerGroupOps):
             raise Conflict(f"Flavor with ID {created.id} already exists.") from exc
         return created
 
+    async def delete_flavor(self, ctx: RequestContext, flavor_id: str) -> None:
+        """Delete a flavor by id. Servers built from it keep their own copy of it."""
+        policy.enforce(ctx, "compute:delete_flavor")
+        if not await self.store.flavors.delete(flavor_id):
+            raise NotFound(f"Flavor {flavor_id} could not be found.")
+
     async def set_flavor_extra_specs(
         self, ctx: RequestContext, flavor_id: str, extra_specs: dict[str, str]
     ) -> t.Flavor:

@@ -448,6 +448,13 @@ GRPC_OPS: list[GrpcOp] = [
         ),
     ),
     GrpcOp(
+        "DeleteFlavor",
+        "compute:delete_flavor",
+        None,
+        method="DeleteFlavor",
+        request=lambda w, s: C.DeleteFlavorRequest(id="iso-no-such-flavor"),
+    ),
+    GrpcOp(
         "ListImages",
         "compute:list_images",
         None,
@@ -743,9 +750,12 @@ def _rest(
             group_id=s.group_id,
             project_id=s.project_id,
             flavor_id=w.flavor_id,
+            # Deleting: a flavor that does not exist, so the shared one survives every cell.
+            missing_flavor_id="iso-no-such-flavor",
             key="iso:k",
             image_id="cirros",
             aggregate_id=s.aggregate_id or w.aggregate_id,
+            hypervisor_id="iso-missing-host",
         )
         return path, body() if callable(body) else body
 
@@ -839,6 +849,13 @@ REST_OPS: list[RestOp] = [
         "/v2.1/flavors",
         lambda: {"flavor": {"name": _unique("iso"), "ram": 128, "vcpus": 1, "disk": 1}},
     ),
+    _rest(
+        "delete-flavor",
+        "compute:delete_flavor",
+        None,
+        "DELETE",
+        "/v2.1/flavors/{missing_flavor_id}",
+    ),
     _rest("list-flavors-detail", "compute:list_flavors", None, "GET", "/v2.1/flavors/detail"),
     _rest("show-flavor", "compute:get_flavor", None, "GET", "/v2.1/flavors/{flavor_id}"),
     _rest("list-extra-specs", "compute:get_flavor", None, "GET", X),
@@ -887,6 +904,16 @@ REST_OPS: list[RestOp] = [
     _rest("show-image", "compute:get_image", None, "GET", "/v2.1/images/{image_id}"),
     _rest("hypervisors", "compute:list_hosts", None, "GET", "/v2.1/os-hypervisors"),
     _rest("hypervisors-detail", "compute:list_hosts", None, "GET", "/v2.1/os-hypervisors/detail"),
+    _rest(
+        "show-hypervisor", "compute:list_hosts", None, "GET", "/v2.1/os-hypervisors/{hypervisor_id}"
+    ),
+    _rest(
+        "search-hypervisors",
+        "compute:list_hosts",
+        None,
+        "GET",
+        "/v2.1/os-hypervisors/{hypervisor_id}/search",
+    ),
     _rest("services", "compute:list_services", None, "GET", "/v2.1/os-services"),
     _rest(
         "list-server-groups",
@@ -1012,7 +1039,13 @@ def test_the_rest_matrix_covers_every_route(world: World) -> None:
         for verb in operations
     }
     covered = {
-        (op.verb, op.route.split("?")[0].replace("/iso:missing", "/{key}")) for op in REST_OPS
+        (
+            op.verb,
+            op.route.split("?")[0]
+            .replace("/iso:missing", "/{key}")
+            .replace("{missing_flavor_id}", "{flavor_id}"),
+        )
+        for op in REST_OPS
     }
     assert covered == routes
 

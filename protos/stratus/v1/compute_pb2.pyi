@@ -560,3 +560,13 @@ class LimitsResponse(_message.Message):
     project_id: str
     absolute: _containers.ScalarMap[str, int]
     def __init__(self, project_id: _Optional[str] = ..., absolute: _Optional[_Mapping[str, int]] = ...) -> None: ...
+
+class DeleteFlavorRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteFlavorResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -86,6 +86,11 @@ class ComputeStub:
                 request_serializer=stratus_dot_v1_dot_compute__pb2.CreateFlavorRequest.SerializeToString,
                 response_deserializer=stratus_dot_v1_dot_types__pb2.Flavor.FromString,
                 _registered_method=True)
+        self.DeleteFlavor = channel.unary_unary(
+                '/stratus.v1.Compute/DeleteFlavor',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.DeleteFlavorRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_compute__pb2.DeleteFlavorResponse.FromString,
+                _registered_method=True)
         self.ListImages = channel.unary_unary(
                 '/stratus.v1.Compute/ListImages',
                 request_serializer=stratus_dot_v1_dot_compute__pb2.ListImagesRequest.SerializeToString,
@@ -289,6 +294,13 @@ class ComputeServicer:
 
     def CreateFlavor(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteFlavor(self, request, context):
+        """Servers keep their copy of the flavor they were built with (Nova's behaviour).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -521,6 +533,11 @@ def add_ComputeServicer_to_server(servicer, server):
                     servicer.CreateFlavor,
                     request_deserializer=stratus_dot_v1_dot_compute__pb2.CreateFlavorRequest.FromString,
                     response_serializer=stratus_dot_v1_dot_types__pb2.Flavor.SerializeToString,
+            ),
+            'DeleteFlavor': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteFlavor,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.DeleteFlavorRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_compute__pb2.DeleteFlavorResponse.SerializeToString,
             ),
             'ListImages': grpc.unary_unary_rpc_method_handler(
                     servicer.ListImages,
@@ -933,6 +950,33 @@ class Compute:
             '/stratus.v1.Compute/CreateFlavor',
             stratus_dot_v1_dot_compute__pb2.CreateFlavorRequest.SerializeToString,
             stratus_dot_v1_dot_types__pb2.Flavor.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteFlavor(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/DeleteFlavor',
+            stratus_dot_v1_dot_compute__pb2.DeleteFlavorRequest.SerializeToString,
+            stratus_dot_v1_dot_compute__pb2.DeleteFlavorResponse.FromString,
             options,
             channel_credentials,
             insecure,

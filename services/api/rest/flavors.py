@@ -120,6 +120,12 @@ async def create_flavor(request: Request, api: Api, ctx: Ctx, links: LinksDep) -
     return {"flavor": views.flavor_detail(created, links)}
 
 
+@router.delete("/flavors/{flavor_id}", status_code=202)
+async def delete_flavor(flavor_id: str, api: Api, ctx: Ctx) -> Response:
+    await api.delete_flavor(ctx, flavor_id)
+    return Response(status_code=202)
+
+
 # ---------------------------------------------------------------------------- extra specs
 
 EXTRA_SPECS_SCHEMA = {

@@ -22,13 +22,40 @@ GLANCE_PREFIXES = ("/v2", "/image/v2")
 
 
 async def glance_list_images(request: Request, api: Api, ctx: Ctx) -> dict[str, Any]:
+    """Glance's list; `id` filters by one id or by `in:<id>,<id>` as clients batch lookups."""
     images = await api.list_images(ctx, request.query_params.get("name", ""))
+    wanted = request.query_params.get("id")
+    if wanted:
+        ids = set(wanted[3:].split(",")) if wanted.startswith("in:") else {wanted}
+        images = [image for image in images if image.id in ids]
     return views.glance_image_list(images)
 
 
 async def glance_show_image(image_id: str, api: Api, ctx: Ctx) -> dict[str, Any]:
     return views.glance_image(await api.get_image(ctx, image_id))
 
+
+# Glance's version discovery at the image endpoint of the catalog (`/image`).
+GLANCE_VERSIONS = ("2.0", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "2.9")
+
+
+async def glance_versions(links: LinksDep) -> dict[str, Any]:
+    href = f"{links.root}/image/v2/"
+    current = GLANCE_VERSIONS[-1]
+    return {
+        "versions": [
+            {
+                "id": f"v{version}",
+                "status": "CURRENT" if version == current else "SUPPORTED",
+                "links": [{"rel": "self", "href": href}],
+            }
+            for version in reversed(GLANCE_VERSIONS)
+        ]
+    }
+
+
+for _path in ("/image", "/image/"):
+    router.add_api_route(_path, glance_versions, methods=["GET"], include_in_schema=False)
 
 for _prefix in GLANCE_PREFIXES:
     router.add_api_route(f"{_prefix}/images", glance_list_images, methods=["GET"])

@@ -116,6 +116,9 @@ class FakeComputeApi:
         created.id = created.id or "generated-id"
         return created
 
+    async def delete_flavor(self, ctx: RequestContext, flavor_id: str) -> None:
+        self._record("delete_flavor", ctx, flavor_id)
+
     async def list_images(self, ctx: RequestContext, name: str = "") -> list[types_pb2.Image]:
         self._record("list_images", ctx, name)
         return self.images
