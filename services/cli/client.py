@@ -210,6 +210,21 @@ def emit(table: Any, data: Any) -> None:
         out.print(table)
 
 
+def show_list(
+    fetch: Callable[[Stub, float], Awaitable[Any]],
+    field: str,
+    table: Callable[[list[Any]], Any],
+) -> None:
+    """Call a List* RPC (`fetch(stub, timeout)`), take its repeated `field`, and print it."""
+    conf = settings()
+
+    async def action(stub: Stub) -> list[Any]:
+        return list(getattr(await fetch(stub, conf.timeout), field))
+
+    items = run(action)
+    emit(table(items), [render.to_dict(item) for item in items])
+
+
 def parse_meta(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> dict[str, str]:
     """`--meta k=v` repeated into a dict; anything else is a usage error naming the value."""
     metadata: dict[str, str] = {}
@@ -762,16 +777,13 @@ def server_watch(from_revision: int, all_projects: bool) -> None:
 def server_actions(server_id: str) -> None:
     """The server's action log: what was asked, by whom, under which request id, and how
     it ended."""
-    conf = settings()
-
-    async def action(stub: Stub) -> list[types_pb2.InstanceAction]:
-        response = await stub.ListInstanceActions(
-            compute_pb2.ListInstanceActionsRequest(id=server_id), timeout=conf.timeout
-        )
-        return list(response.actions)
-
-    actions = run(action)
-    emit(render.actions_table(actions), [render.to_dict(a) for a in actions])
+    show_list(
+        lambda stub, timeout: stub.ListInstanceActions(
+            compute_pb2.ListInstanceActionsRequest(id=server_id), timeout=timeout
+        ),
+        "actions",
+        render.actions_table,
+    )
 
 
 @click.group()
@@ -784,14 +796,11 @@ def flavor() -> None:
 @connection_options
 def flavor_list() -> None:
     """List flavors, smallest first."""
-    conf = settings()
-
-    async def action(stub: Stub) -> list[types_pb2.Flavor]:
-        response = await stub.ListFlavors(compute_pb2.ListFlavorsRequest(), timeout=conf.timeout)
-        return list(response.flavors)
-
-    flavors = run(action)
-    emit(render.flavors_table(flavors), [render.to_dict(f) for f in flavors])
+    show_list(
+        lambda stub, timeout: stub.ListFlavors(compute_pb2.ListFlavorsRequest(), timeout=timeout),
+        "flavors",
+        render.flavors_table,
+    )
 
 
 @flavor.command("create")
@@ -851,16 +860,13 @@ def image() -> None:
 @connection_options
 def image_list(name: str) -> None:
     """List images."""
-    conf = settings()
-
-    async def action(stub: Stub) -> list[types_pb2.Image]:
-        response = await stub.ListImages(
-            compute_pb2.ListImagesRequest(name=name), timeout=conf.timeout
-        )
-        return list(response.images)
-
-    images = run(action)
-    emit(render.images_table(images), [render.to_dict(i) for i in images])
+    show_list(
+        lambda stub, timeout: stub.ListImages(
+            compute_pb2.ListImagesRequest(name=name), timeout=timeout
+        ),
+        "images",
+        render.images_table,
+    )
 
 
 @click.group()
@@ -873,14 +879,11 @@ def host() -> None:
 @connection_options
 def host_list() -> None:
     """Hosts, whether they are up, and what is claimed on them against their capacity."""
-    conf = settings()
-
-    async def action(stub: Stub) -> list[compute_pb2.HostView]:
-        response = await stub.ListHosts(compute_pb2.ListHostsRequest(), timeout=conf.timeout)
-        return list(response.hosts)
-
-    hosts = run(action)
-    emit(render.hosts_table(hosts), [render.to_dict(h) for h in hosts])
+    show_list(
+        lambda stub, timeout: stub.ListHosts(compute_pb2.ListHostsRequest(), timeout=timeout),
+        "hosts",
+        render.hosts_table,
+    )
 
 
 @click.group()
@@ -893,14 +896,11 @@ def service() -> None:
 @connection_options
 def service_list() -> None:
     """Every registered api, conductor and scheduler, and whether its lease is alive."""
-    conf = settings()
-
-    async def action(stub: Stub) -> list[compute_pb2.ServiceView]:
-        response = await stub.ListServices(compute_pb2.ListServicesRequest(), timeout=conf.timeout)
-        return list(response.services)
-
-    services = run(action)
-    emit(render.services_table(services), [render.to_dict(s) for s in services])
+    show_list(
+        lambda stub, timeout: stub.ListServices(compute_pb2.ListServicesRequest(), timeout=timeout),
+        "services",
+        render.services_table,
+    )
 
 
 GROUPS: tuple[click.Group, ...] = (server, flavor, image, host, service)
