@@ -1,0 +1,160 @@
+"""Hypervisors, `os-services` and availability zones."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from services.api.rest.views.common import strtime
+from stratus.v1 import compute_pb2
+
+CONTROL_ZONE = "internal"
+COMPUTE_ZONE = "nova"
+AGENT_BINARY = "stratus-agent"
+
+
+# ---------------------------------------------------------------------------- hosts
+
+
+def hypervisor_summary(view: compute_pb2.HostView) -> dict[str, Any]:
+    host = view.host
+    return {
+        "id": host.name,
+        "hypervisor_hostname": host.name,
+        "state": "up" if view.up else "down",
+        "status": "enabled" if host.enabled else "disabled",
+    }
+
+
+def hypervisor_detail(view: compute_pb2.HostView) -> dict[str, Any]:
+    """Nova's hypervisor: capacity from the host's report, "used" from the scheduler's claims."""
+    host, usage = view.host, view.usage
+    free_disk_gb = host.local_gb - usage.local_gb_used
+    return {
+        **hypervisor_summary(view),
+        "vcpus": host.vcpus,
+        "vcpus_used": usage.vcpus_used,
+        "memory_mb": host.memory_mb,
+        "memory_mb_used": usage.memory_mb_used,
+        "local_gb": host.local_gb,
+        "local_gb_used": usage.local_gb_used,
+        "free_ram_mb": host.memory_mb - usage.memory_mb_used,
+        "free_disk_gb": free_disk_gb,
+        "disk_available_least": free_disk_gb,
+        "running_vms": host.running_vms,
+        "current_workload": 0,
+        "hypervisor_type": host.hypervisor_type,
+        "hypervisor_version": host.hypervisor_version,
+        "host_ip": host.host_ip,
+        "cpu_info": json.dumps({"model": host.cpu_model}),
+        "service": {
+            "host": host.name,
+            "id": host.name,
+            "disabled_reason": host.disabled_reason or None,
+        },
+    }
+
+
+def control_service(view: compute_pb2.ServiceView) -> dict[str, Any]:
+    """A control-plane process (conductor, scheduler, api) as an `os-services` entry."""
+    record = view.service
+    return {
+        "id": record.id,
+        "binary": record.binary,
+        "host": record.host,
+        "zone": CONTROL_ZONE,
+        "status": "enabled",
+        "state": "up" if view.up else "down",
+        "updated_at": strtime(record.started_at),
+        "disabled_reason": None,
+        "forced_down": False,
+    }
+
+
+def compute_service(view: compute_pb2.HostView, zone: str = COMPUTE_ZONE) -> dict[str, Any]:
+    """A compute host (served by an agent) as an `os-services` entry, in its zone."""
+    host = view.host
+    return {
+        "id": host.name,
+        "binary": AGENT_BINARY,
+        "host": host.name,
+        "zone": zone,
+        "status": "enabled" if host.enabled else "disabled",
+        "state": "up" if view.up else "down",
+        "updated_at": strtime(host.updated_at),
+        "disabled_reason": host.disabled_reason or None,
+        "forced_down": False,
+    }
+
+
+def services(
+    control: Iterable[compute_pb2.ServiceView],
+    hosts: Iterable[compute_pb2.HostView],
+    zones: Iterable[compute_pb2.AvailabilityZone] = (),
+) -> list[dict[str, Any]]:
+    """`os-services`: control processes first, then one entry per compute host.
+
+    `zones` (with their hosts) place each host in its zone; a host in none is in "nova".
+    """
+    zone_of = {host: zone.name for zone in zones for host in zone.hosts}
+    return [
+        *(control_service(v) for v in control),
+        *(compute_service(v, zone_of.get(v.host.name, COMPUTE_ZONE)) for v in hosts),
+    ]
+
+
+# ---------------------------------------------------------------------------- zones
+
+
+def availability_zones(zones: Iterable[compute_pb2.AvailabilityZone]) -> dict[str, Any]:
+    """`GET /os-availability-zone`: every zone with hosts, without the hosts."""
+    return {
+        "availabilityZoneInfo": [
+            {"zoneName": zone.name, "zoneState": {"available": zone.available}, "hosts": None}
+            for zone in zones
+        ]
+    }
+
+
+COMPUTE_SERVICE_NAME = "nova-compute"
+
+
+def availability_zones_detail(
+    zones: Iterable[compute_pb2.AvailabilityZone],
+    hosts: Iterable[compute_pb2.HostView],
+    control: Iterable[compute_pb2.ServiceView],
+) -> dict[str, Any]:
+    """`GET /os-availability-zone/detail`: each zone's hosts and their compute service,
+    then the `internal` zone of the control processes, as Nova lists them."""
+    by_name = {view.host.name: view for view in hosts}
+    info: list[dict[str, Any]] = []
+    for zone in zones:
+        services: dict[str, Any] = {}
+        for name in zone.hosts:
+            view = by_name.get(name)
+            services[name] = {
+                COMPUTE_SERVICE_NAME: {
+                    "available": bool(view and view.up),
+                    "active": bool(view and view.host.enabled),
+                    "updated_at": strtime(view.host.updated_at) if view else None,
+                }
+            }
+        info.append(
+            {
+                "zoneName": zone.name,
+                "zoneState": {"available": zone.available},
+                "hosts": services,
+            }
+        )
+    internal: dict[str, Any] = {}
+    for service in control:
+        record = service.service
+        internal.setdefault(record.host, {})[record.binary] = {
+            "available": service.up,
+            "active": True,
+            "updated_at": strtime(record.started_at),
+        }
+    if internal:
+        info.append({"zoneName": CONTROL_ZONE, "zoneState": {"available": True}, "hosts": internal})
+    return {"availabilityZoneInfo": info}
