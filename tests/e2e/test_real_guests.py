@@ -6,8 +6,14 @@ Every guest is the tiny Debian-kernel + busybox guest under qemu:///system (TCG 
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
 import time
 import urllib.parse
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,11 +26,14 @@ from services.cli import real_guests
 from stratus.v1 import compute_pb2, compute_pb2_grpc
 from tests.e2e import browser
 from tests.e2e.conftest import FLAVOR, TOKEN_TTL_SECONDS, RealCloud
+from tests.integration.cloud import ADMIN_PASSWORD
 from tests.waiting import eventually
 
 MARKER = real_guests.BOOT_MARKER
 RFB_BANNER = b"RFB 003.008\n"
 BOOT_SECONDS = 60  # TCG boots the tiny guest to its marker in ~5 s; CI machines vary
+CLI = shutil.which("openstack", path=str(Path(sys.executable).parent)) or shutil.which("openstack")
+CLOUD_NAME = "stratus-e2e"
 
 
 # -- helpers --------------------------------------------------------------------------
@@ -119,6 +128,42 @@ async def refused(url: str) -> bool:
             return False
     except InvalidStatus as error:
         return error.response.status_code == 403
+
+
+def clouds_yaml(real: RealCloud, directory: Path) -> Path:
+    """A clouds.yaml for the bootstrap admin, as a user of the stock CLI writes it."""
+    config = {
+        "clouds": {
+            CLOUD_NAME: {
+                "auth": {
+                    "auth_url": f"{real.cloud.rest_url}/identity/v3",
+                    "username": "admin",
+                    "password": ADMIN_PASSWORD,
+                    "project_name": "admin",
+                    "user_domain_name": "Default",
+                    "project_domain_name": "Default",
+                },
+                "region_name": "RegionOne",
+                "interface": "public",
+                "identity_api_version": 3,
+            }
+        }
+    }
+    path = directory / "clouds.yaml"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def openstack_json(config: Path, *args: str) -> Any:
+    """`openstack <args> -f json`, configured by `config` alone (no OS_* from outside)."""
+    assert CLI is not None
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OS_")}
+    env |= {"OS_CLIENT_CONFIG_FILE": str(config), "OS_CLOUD": CLOUD_NAME}
+    done = subprocess.run(
+        [CLI, *args, "-f", "json"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, (args, done.stdout, done.stderr)
+    return json.loads(done.stdout)
 
 
 def domain(instance_id: str) -> tuple[int, bool] | None:
@@ -308,6 +353,30 @@ async def test_vnc_console_through_the_proxy_and_its_tokens(
     )
     assert stopped.status_code == 409, stopped.text
     await rest.delete(f"/servers/{first}")
+
+
+@pytest.mark.skipif(CLI is None, reason="the openstack command is not installed")
+async def test_openstack_cli_console_url_leads_to_the_guest(
+    rest: httpx.AsyncClient, real_cloud: RealCloud, tmp_path: Path
+) -> None:
+    server_id = await create_server(rest, real_cloud, "osc-vnc1")
+    await wait_status(rest, server_id, "ACTIVE", RUNNING)
+
+    config = clouds_yaml(real_cloud, tmp_path)
+    console = await asyncio.to_thread(
+        openstack_json, config, "console", "url", "show", "--novnc", "osc-vnc1"
+    )
+    assert console["type"] == "novnc", console
+    url = console["url"]
+    assert urllib.parse.urlparse(url).netloc == real_cloud.proxy, url
+    assert await rfb_banner(websocket_url(real_cloud, url)) == RFB_BANNER
+    # The page the URL names is the noVNC client, served by the same proxy.
+    async with httpx.AsyncClient(timeout=10) as client:
+        page = await client.get(url)
+    assert page.status_code == 200 and "noVNC" in page.text
+
+    await rest.delete(f"/servers/{server_id}")
+    await eventually(lambda: domain(server_id) is None, within_seconds=60)
 
 
 async def test_bad_console_requests_get_clear_errors(
