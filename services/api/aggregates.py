@@ -16,8 +16,8 @@ from services.api import policy
 from services.api.validation import check_name, check_zone_name
 from services.runtime.context import RequestContext
 from services.runtime.errors import Conflict, InvalidArgument, NotFound, Unavailable
-from services.scheduler.host_state import DEFAULT_ZONE
 from services.state import actions
+from services.state.placement import host_zone, zones_of_hosts
 from services.state.repository import MAX_CAS_ATTEMPTS, Versioned
 from services.state.store import Store
 from stratus.v1 import compute_pb2
@@ -26,22 +26,6 @@ from stratus.v1 import types_pb2 as t
 ZONE_KEY = "availability_zone"
 RATIO_KEYS = ("cpu_allocation_ratio", "ram_allocation_ratio", "disk_allocation_ratio")
 MAX_METADATA_LENGTH = 255
-
-
-def zones_of_hosts(aggregates: list[t.Aggregate]) -> dict[str, set[str]]:
-    """Each host that is in a zoned aggregate, with the zones its aggregates give it."""
-    zones: dict[str, set[str]] = {}
-    for aggregate in aggregates:
-        if aggregate.availability_zone:
-            for host in aggregate.hosts:
-                zones.setdefault(host, set()).add(aggregate.availability_zone)
-    return zones
-
-
-def host_zone(host: str, aggregates: list[t.Aggregate]) -> str:
-    """The zone a host is in: its aggregates' zone, else Nova's default zone."""
-    zones = zones_of_hosts(aggregates).get(host)
-    return sorted(zones)[0] if zones else DEFAULT_ZONE
 
 
 def zones_by_host(hosts: list[str], aggregates: list[t.Aggregate]) -> dict[str, list[str]]:

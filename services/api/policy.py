@@ -71,6 +71,8 @@ DEFAULT_RULES: dict[str, str] = {
     "compute:get_server": ANY_ROLE,
     "compute:list_servers": ANY_ROLE,
     "compute:delete_server": RUNS_SERVERS,
+    "compute:update_server": RUNS_SERVERS,
+    "compute:set_server_tags": RUNS_SERVERS,
     "compute:stop": ISOLATES_SERVERS,
     "compute:start": ISOLATES_SERVERS,
     "compute:reboot": RUNS_SERVERS,

@@ -22,7 +22,8 @@ from services.state.store import Store
 from stratus.v1 import compute_pb2
 from stratus.v1 import types_pb2 as t
 
-POLICIES = ("affinity", "anti-affinity", "soft-affinity", "soft-anti-affinity")
+HARD_POLICIES = ("affinity", "anti-affinity")
+POLICIES = (*HARD_POLICIES, "soft-affinity", "soft-anti-affinity")
 MAX_SERVER_PER_HOST = "max_server_per_host"
 
 

@@ -23,13 +23,18 @@ import structlog
 
 from services.api import policy, quotas
 from services.api.aggregates import AggregateOps
+from services.api.server_filters import ServerFilter
 from services.api.server_groups import ServerGroupOps
-from services.api.status import KNOWN_STATUSES, server_status
 from services.api.validation import (
     MAX_METADATA_ITEMS,
     MAX_NAME_LENGTH,
+    check_description,
+    check_hostname,
     check_metadata,
     check_name,
+    check_tags,
+    check_user_data,
+    hostname_for,
 )
 from services.conductor.power_actions import ACTIONS
 from services.runtime import context
@@ -91,6 +96,11 @@ class BootPlan:
     availability_zone: str
     hints: t.SchedulerHints
     group: Versioned[t.ServerGroup] | None
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    hostname: str = ""  # "" = derived from each server's name
+    without_network: bool = False
+    user_data: str = ""
 
 
 def visible(ctx: RequestContext, instance: t.Instance) -> bool:
@@ -239,8 +249,23 @@ class ComputeApi(AggregateOps, ServerGroupOps):
             raise InvalidArgument("Flavor's disk is too small for requested image.")
         zone = await self._check_zone(ctx, request.availability_zone)
         group = await self._check_hints(ctx, request.hints)
+        if request.hostname and max_count > 1:
+            raise InvalidArgument("A hostname can only be given when booting one server.")
         return BootPlan(
-            name, min_count, max_count, metadata, flavor, image, zone, request.hints, group
+            name,
+            min_count,
+            max_count,
+            metadata,
+            flavor,
+            image,
+            zone,
+            request.hints,
+            group,
+            description=check_description(request.description),
+            tags=tuple(check_tags(request.tags)),
+            hostname=check_hostname(request.hostname) if request.hostname else "",
+            without_network=request.without_network,
+            user_data=check_user_data(request.user_data) if request.user_data else "",
         )
 
     async def _check_zone(self, ctx: RequestContext, zone: str) -> str:
@@ -333,9 +358,11 @@ class ComputeApi(AggregateOps, ServerGroupOps):
         self, ctx: RequestContext, plan: BootPlan, reservation_id: str, index: int
     ) -> tuple[t.Instance, t.Task, str, t.InstanceAction]:
         """One server of a boot request, its build task and its action record."""
+        instance_id = str(uuid.uuid4())
+        name = plan.name if plan.max_count == 1 else f"{plan.name}-{index + 1}"
         instance = t.Instance(
-            id=str(uuid.uuid4()),
-            name=plan.name if plan.max_count == 1 else f"{plan.name}-{index + 1}",
+            id=instance_id,
+            name=name,
             project_id=ctx.project_id,
             user_id=ctx.user_id,
             flavor=plan.flavor,
@@ -351,6 +378,11 @@ class ComputeApi(AggregateOps, ServerGroupOps):
             availability_zone=plan.availability_zone,
             scheduler_hints=plan.hints,
             server_group_id=plan.group.id if plan.group is not None else "",
+            description=plan.description,
+            tags=plan.tags,
+            hostname=plan.hostname or hostname_for(name, instance_id),
+            without_network=plan.without_network,
+            user_data=plan.user_data,
         )
         record_id, record = actions.started(ctx, instance.id, "create")
         task = self._task(ctx, t.Task.KIND_BUILD, instance.id, record_id)
@@ -492,35 +524,59 @@ class ComputeApi(AggregateOps, ServerGroupOps):
         policy.enforce(ctx, "compute:get_server")
         return (await self._visible_server(ctx, server_id)).message
 
+    async def update_server(
+        self,
+        ctx: RequestContext,
+        server_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        hostname: str | None = None,
+    ) -> t.Instance:
+        """Rename a server, or set its description or hostname (None: leave as it is;
+        an empty description clears it). The server as updated."""
+        policy.enforce(ctx, "compute:update_server")
+        await self._visible_server(ctx, server_id)
+        if name is not None:
+            check_name("Server", name)
+        if description is not None:
+            check_description(description)
+        if hostname is not None:
+            check_hostname(hostname)
+
+        def apply(instance: t.Instance) -> None:
+            if name is not None:
+                instance.name = name
+            if description is not None:
+                instance.description = description
+            if hostname is not None:
+                instance.hostname = hostname
+            instance.updated_at.CopyFrom(actions.now())
+
+        return (await self.store.instances.update(server_id, apply)).message
+
+    async def set_server_tags(
+        self, ctx: RequestContext, server_id: str, tags: list[str]
+    ) -> t.Instance:
+        """Replace the server's tags (a set, in the order given); the server as updated."""
+        policy.enforce(ctx, "compute:set_server_tags")
+        await self._visible_server(ctx, server_id)
+        checked = check_tags(tags)
+
+        def apply(instance: t.Instance) -> None:
+            del instance.tags[:]
+            instance.tags.extend(checked)
+            instance.updated_at.CopyFrom(actions.now())
+
+        return (await self.store.instances.update(server_id, apply)).message
+
     async def list_servers(
         self, ctx: RequestContext, request: compute_pb2.ListServersRequest
     ) -> compute_pb2.ListServersResponse:
         policy.enforce(ctx, "compute:list_servers")
-        if request.limit < 0:
-            raise InvalidArgument("limit must be a positive integer.")
-        status = request.status.upper()
-        if status and status not in KNOWN_STATUSES:
-            raise InvalidArgument(f"Invalid status value: {request.status}")
-        try:
-            name_pattern = re.compile(request.name) if request.name else None
-        except re.error as exc:
-            raise InvalidArgument(f"Invalid name filter {request.name!r}: {exc}") from exc
-        everyone = request.all_projects and policy.allows(ctx, "compute:servers:all_projects")
-        since = request.changes_since if request.HasField("changes_since") else None
+        selected = ServerFilter.of(ctx, request)
         found, _ = await self.store.instances.list()
-        servers = [
-            v.message
-            for v in found
-            if (everyone or v.message.project_id == ctx.project_id)
-            and (name_pattern is None or name_pattern.search(v.message.name))
-            and (not status or server_status(v.message) == status)
-            and (not request.host or not ctx.is_admin or v.message.host == request.host)
-            and (
-                since is None
-                or (v.message.updated_at.seconds, v.message.updated_at.nanos)
-                >= (since.seconds, since.nanos)
-            )
-        ]
+        servers = [v.message for v in found if selected.matches(ctx, v.message)]
         servers.sort(key=_sort_key)
         if request.marker:
             ids = [s.id for s in servers]

@@ -53,17 +53,27 @@ async def _set_states(deps: Deps, instance_id: str, task_state: t.TaskState) -> 
     return (await deps.store.instances.update(instance_id, apply)).message
 
 
-def _spawning_on(host: str, alternates: list[str]) -> Callable[[t.Instance], None]:
+def _spawning_on(host: str, zone: str, alternates: list[str]) -> Callable[[t.Instance], None]:
     """Host chosen and address given: the instance is spawning there (one write for both)."""
 
     def apply(instance: t.Instance) -> None:
         _building(instance)
         instance.host = host
+        instance.host_availability_zone = zone
         instance.alternate_hosts[:] = alternates
         instance.task_state = t.TASK_STATE_SPAWNING
         instance.updated_at.CopyFrom(actions.now())
 
     return apply
+
+
+async def _addressed(
+    deps: Deps, instance: t.Instance, spawning: Callable[[t.Instance], None]
+) -> t.Instance:
+    """The instance placed, with an address on the network unless it was booted without."""
+    if instance.without_network:
+        return (await deps.store.instances.update(instance.id, spawning)).message
+    return await ipam.allocate(deps.store, deps.network, instance.id, also=spawning)
 
 
 async def _fail(deps: Deps, instance_id: str, message: str, details: str, action_id: str) -> None:
@@ -161,9 +171,9 @@ async def _build(deps: Deps, instance_id: str, action_id: str) -> None:
         if chosen is None:
             return
         host, alternates = chosen
-        with_address = await ipam.allocate(
-            deps.store, deps.network, instance_id, also=_spawning_on(host, alternates)
-        )
+        aggregates, _ = await deps.store.aggregates.list()
+        zone = placement.host_zone(host, [a.message for a in aggregates])
+        with_address = await _addressed(deps, current, _spawning_on(host, zone, alternates))
         spec = agent_pb2.SpawnSpec(
             instance_id=instance_id,
             name=with_address.name,

@@ -20,10 +20,9 @@ from services.state import keys
 from services.state.claims import add_allocation
 from services.state.etcd import Etcd
 from services.state.informer import Informer
+from services.state.placement import DEFAULT_ZONE
 from services.state.repository import Versioned
 from stratus.v1 import types_pb2 as t
-
-DEFAULT_ZONE = "nova"  # Nova's default_availability_zone: hosts in no zoned aggregate
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,24 @@ from services.state.store import Store
 from stratus.v1 import scheduler_pb2
 from stratus.v1 import types_pb2 as t
 
+DEFAULT_ZONE = "nova"  # Nova's default_availability_zone: hosts in no zoned aggregate
+
+
+def zones_of_hosts(aggregates: list[t.Aggregate]) -> dict[str, set[str]]:
+    """Each host that is in a zoned aggregate, with the zones its aggregates give it."""
+    zones: dict[str, set[str]] = {}
+    for aggregate in aggregates:
+        if aggregate.availability_zone:
+            for host in aggregate.hosts:
+                zones.setdefault(host, set()).add(aggregate.availability_zone)
+    return zones
+
+
+def host_zone(host: str, aggregates: list[t.Aggregate]) -> str:
+    """The zone a host is in: its aggregates' zone, else Nova's default zone."""
+    zones = zones_of_hosts(aggregates).get(host)
+    return sorted(zones)[0] if zones else DEFAULT_ZONE
+
 
 async def host_of(store: Store, instance_id: str) -> str:
     """Where an instance runs or is claimed to run; "" when unplaced or gone.

@@ -231,9 +231,9 @@ def _seed(real: RealCloud) -> None:
 
 @pytest.fixture
 async def rest(real_cloud: RealCloud) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        base_url=real_cloud.rest, timeout=30, headers=real_cloud.headers
-    ) as client:
+    # Microversion 2.6: the one console API (POST /servers/{id}/remote-consoles).
+    headers = {**real_cloud.headers, "OpenStack-API-Version": "compute 2.6"}
+    async with httpx.AsyncClient(base_url=real_cloud.rest, timeout=30, headers=headers) as client:
         yield client
 
 

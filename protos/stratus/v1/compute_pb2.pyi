@@ -13,7 +13,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CreateServersRequest(_message.Message):
-    __slots__ = ("name", "flavor_ref", "image_ref", "min_count", "max_count", "metadata", "availability_zone", "hints")
+    __slots__ = ("name", "flavor_ref", "image_ref", "min_count", "max_count", "metadata", "availability_zone", "hints", "description", "tags", "hostname", "without_network", "user_data")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -29,6 +29,11 @@ class CreateServersRequest(_message.Message):
     METADATA_FIELD_NUMBER: _ClassVar[int]
     AVAILABILITY_ZONE_FIELD_NUMBER: _ClassVar[int]
     HINTS_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    HOSTNAME_FIELD_NUMBER: _ClassVar[int]
+    WITHOUT_NETWORK_FIELD_NUMBER: _ClassVar[int]
+    USER_DATA_FIELD_NUMBER: _ClassVar[int]
     name: str
     flavor_ref: str
     image_ref: str
@@ -37,7 +42,12 @@ class CreateServersRequest(_message.Message):
     metadata: _containers.ScalarMap[str, str]
     availability_zone: str
     hints: _types_pb2.SchedulerHints
-    def __init__(self, name: _Optional[str] = ..., flavor_ref: _Optional[str] = ..., image_ref: _Optional[str] = ..., min_count: _Optional[int] = ..., max_count: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ..., availability_zone: _Optional[str] = ..., hints: _Optional[_Union[_types_pb2.SchedulerHints, _Mapping]] = ...) -> None: ...
+    description: str
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    hostname: str
+    without_network: bool
+    user_data: str
+    def __init__(self, name: _Optional[str] = ..., flavor_ref: _Optional[str] = ..., image_ref: _Optional[str] = ..., min_count: _Optional[int] = ..., max_count: _Optional[int] = ..., metadata: _Optional[_Mapping[str, str]] = ..., availability_zone: _Optional[str] = ..., hints: _Optional[_Union[_types_pb2.SchedulerHints, _Mapping]] = ..., description: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., hostname: _Optional[str] = ..., without_network: _Optional[bool] = ..., user_data: _Optional[str] = ...) -> None: ...
 
 class CreateServersResponse(_message.Message):
     __slots__ = ("reservation_id", "servers")
@@ -54,7 +64,7 @@ class GetServerRequest(_message.Message):
     def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class ListServersRequest(_message.Message):
-    __slots__ = ("name", "status", "host", "limit", "marker", "changes_since", "all_projects")
+    __slots__ = ("name", "status", "host", "limit", "marker", "changes_since", "all_projects", "changes_before", "tags", "tags_any", "not_tags", "not_tags_any", "image", "flavor", "ip", "reservation_id", "user_id", "project_id", "availability_zone")
     NAME_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
@@ -62,6 +72,18 @@ class ListServersRequest(_message.Message):
     MARKER_FIELD_NUMBER: _ClassVar[int]
     CHANGES_SINCE_FIELD_NUMBER: _ClassVar[int]
     ALL_PROJECTS_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    TAGS_ANY_FIELD_NUMBER: _ClassVar[int]
+    NOT_TAGS_FIELD_NUMBER: _ClassVar[int]
+    NOT_TAGS_ANY_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    FLAVOR_FIELD_NUMBER: _ClassVar[int]
+    IP_FIELD_NUMBER: _ClassVar[int]
+    RESERVATION_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    AVAILABILITY_ZONE_FIELD_NUMBER: _ClassVar[int]
     name: str
     status: str
     host: str
@@ -69,7 +91,19 @@ class ListServersRequest(_message.Message):
     marker: str
     changes_since: _timestamp_pb2.Timestamp
     all_projects: bool
-    def __init__(self, name: _Optional[str] = ..., status: _Optional[str] = ..., host: _Optional[str] = ..., limit: _Optional[int] = ..., marker: _Optional[str] = ..., changes_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., all_projects: _Optional[bool] = ...) -> None: ...
+    changes_before: _timestamp_pb2.Timestamp
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    tags_any: _containers.RepeatedScalarFieldContainer[str]
+    not_tags: _containers.RepeatedScalarFieldContainer[str]
+    not_tags_any: _containers.RepeatedScalarFieldContainer[str]
+    image: str
+    flavor: str
+    ip: str
+    reservation_id: str
+    user_id: str
+    project_id: str
+    availability_zone: str
+    def __init__(self, name: _Optional[str] = ..., status: _Optional[str] = ..., host: _Optional[str] = ..., limit: _Optional[int] = ..., marker: _Optional[str] = ..., changes_since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., all_projects: _Optional[bool] = ..., changes_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., tags: _Optional[_Iterable[str]] = ..., tags_any: _Optional[_Iterable[str]] = ..., not_tags: _Optional[_Iterable[str]] = ..., not_tags_any: _Optional[_Iterable[str]] = ..., image: _Optional[str] = ..., flavor: _Optional[str] = ..., ip: _Optional[str] = ..., reservation_id: _Optional[str] = ..., user_id: _Optional[str] = ..., project_id: _Optional[str] = ..., availability_zone: _Optional[str] = ...) -> None: ...
 
 class ListServersResponse(_message.Message):
     __slots__ = ("servers", "next_marker")

@@ -180,7 +180,7 @@ class Fault(_message.Message):
     def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., details: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Instance(_message.Message):
-    __slots__ = ("id", "name", "project_id", "user_id", "flavor", "image_id", "vm_state", "task_state", "power_state", "host", "metadata", "addresses", "fault", "reservation_id", "launch_index", "created_at", "updated_at", "launched_at", "terminated_at", "failed_hosts", "progress", "build_errors", "availability_zone", "scheduler_hints", "server_group_id", "alternate_hosts")
+    __slots__ = ("id", "name", "project_id", "user_id", "flavor", "image_id", "vm_state", "task_state", "power_state", "host", "metadata", "addresses", "fault", "reservation_id", "launch_index", "created_at", "updated_at", "launched_at", "terminated_at", "failed_hosts", "progress", "build_errors", "availability_zone", "scheduler_hints", "server_group_id", "alternate_hosts", "description", "tags", "hostname", "without_network", "user_data", "host_availability_zone")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -214,6 +214,12 @@ class Instance(_message.Message):
     SCHEDULER_HINTS_FIELD_NUMBER: _ClassVar[int]
     SERVER_GROUP_ID_FIELD_NUMBER: _ClassVar[int]
     ALTERNATE_HOSTS_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    HOSTNAME_FIELD_NUMBER: _ClassVar[int]
+    WITHOUT_NETWORK_FIELD_NUMBER: _ClassVar[int]
+    USER_DATA_FIELD_NUMBER: _ClassVar[int]
+    HOST_AVAILABILITY_ZONE_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     project_id: str
@@ -240,7 +246,13 @@ class Instance(_message.Message):
     scheduler_hints: SchedulerHints
     server_group_id: str
     alternate_hosts: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., user_id: _Optional[str] = ..., flavor: _Optional[_Union[Flavor, _Mapping]] = ..., image_id: _Optional[str] = ..., vm_state: _Optional[_Union[VmState, str]] = ..., task_state: _Optional[_Union[TaskState, str]] = ..., power_state: _Optional[_Union[PowerState, str]] = ..., host: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., addresses: _Optional[_Iterable[_Union[Address, _Mapping]]] = ..., fault: _Optional[_Union[Fault, _Mapping]] = ..., reservation_id: _Optional[str] = ..., launch_index: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., launched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., terminated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., failed_hosts: _Optional[_Iterable[str]] = ..., progress: _Optional[int] = ..., build_errors: _Optional[_Iterable[str]] = ..., availability_zone: _Optional[str] = ..., scheduler_hints: _Optional[_Union[SchedulerHints, _Mapping]] = ..., server_group_id: _Optional[str] = ..., alternate_hosts: _Optional[_Iterable[str]] = ...) -> None: ...
+    description: str
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    hostname: str
+    without_network: bool
+    user_data: str
+    host_availability_zone: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., user_id: _Optional[str] = ..., flavor: _Optional[_Union[Flavor, _Mapping]] = ..., image_id: _Optional[str] = ..., vm_state: _Optional[_Union[VmState, str]] = ..., task_state: _Optional[_Union[TaskState, str]] = ..., power_state: _Optional[_Union[PowerState, str]] = ..., host: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., addresses: _Optional[_Iterable[_Union[Address, _Mapping]]] = ..., fault: _Optional[_Union[Fault, _Mapping]] = ..., reservation_id: _Optional[str] = ..., launch_index: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., launched_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., terminated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., failed_hosts: _Optional[_Iterable[str]] = ..., progress: _Optional[int] = ..., build_errors: _Optional[_Iterable[str]] = ..., availability_zone: _Optional[str] = ..., scheduler_hints: _Optional[_Union[SchedulerHints, _Mapping]] = ..., server_group_id: _Optional[str] = ..., alternate_hosts: _Optional[_Iterable[str]] = ..., description: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., hostname: _Optional[str] = ..., without_network: _Optional[bool] = ..., user_data: _Optional[str] = ..., host_availability_zone: _Optional[str] = ...) -> None: ...
 
 class SchedulerHints(_message.Message):
     __slots__ = ("same_host", "different_host", "group", "build_near_host_ip", "cidr", "query")

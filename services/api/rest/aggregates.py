@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from services.api.rest import parsing, views
-from services.api.rest.deps import ComputeApiLike, get_api, get_context
+from services.api.rest.deps import ComputeApiLike, Version, get_api, get_context
 from services.api.rest.errors import BadRequest
 from services.runtime.context import RequestContext
 
@@ -131,29 +131,31 @@ def metadata_request(value: Any) -> dict[str, str | None]:
 
 
 @router.get("/os-aggregates")
-async def list_aggregates(api: Api, ctx: Ctx) -> dict[str, Any]:
-    return {"aggregates": [views.aggregate(a) for a in await api.list_aggregates(ctx)]}
+async def list_aggregates(api: Api, ctx: Ctx, version: Version) -> dict[str, Any]:
+    return {"aggregates": [views.aggregate(a, version) for a in await api.list_aggregates(ctx)]}
 
 
 @router.post("/os-aggregates", openapi_extra=_doc(CREATE_SCHEMA))
-async def create_aggregate(request: Request, api: Api, ctx: Ctx) -> dict[str, Any]:
+async def create_aggregate(
+    request: Request, api: Api, ctx: Ctx, version: Version
+) -> dict[str, Any]:
     name, zone = create_request(await parsing.json_body(request))
     created = await api.create_aggregate(ctx, name, zone)
-    return {"aggregate": views.aggregate(created, created=True)}
+    return {"aggregate": views.aggregate(created, version, created=True)}
 
 
 @router.get("/os-aggregates/{aggregate_id}")
-async def show_aggregate(aggregate_id: str, api: Api, ctx: Ctx) -> dict[str, Any]:
-    return {"aggregate": views.aggregate(await api.get_aggregate(ctx, aggregate_id))}
+async def show_aggregate(aggregate_id: str, api: Api, ctx: Ctx, version: Version) -> dict[str, Any]:
+    return {"aggregate": views.aggregate(await api.get_aggregate(ctx, aggregate_id), version)}
 
 
 @router.put("/os-aggregates/{aggregate_id}", openapi_extra=_doc(UPDATE_SCHEMA))
 async def update_aggregate(
-    aggregate_id: str, request: Request, api: Api, ctx: Ctx
+    aggregate_id: str, request: Request, api: Api, ctx: Ctx, version: Version
 ) -> dict[str, Any]:
     name, zone = update_request(await parsing.json_body(request))
     updated = await api.update_aggregate(ctx, aggregate_id, name=name, availability_zone=zone)
-    return {"aggregate": views.aggregate(updated)}
+    return {"aggregate": views.aggregate(updated, version)}
 
 
 @router.delete("/os-aggregates/{aggregate_id}")
@@ -165,7 +167,7 @@ async def delete_aggregate(aggregate_id: str, api: Api, ctx: Ctx) -> Response:
 
 @router.post("/os-aggregates/{aggregate_id}/action", openapi_extra=_doc(ACTION_SCHEMA))
 async def aggregate_action(
-    aggregate_id: str, request: Request, api: Api, ctx: Ctx
+    aggregate_id: str, request: Request, api: Api, ctx: Ctx, version: Version
 ) -> dict[str, Any]:
     action, value = parsing.single_action(await parsing.json_body(request), ACTIONS)
     if action == "add_host":
@@ -174,7 +176,7 @@ async def aggregate_action(
         result = await api.remove_aggregate_host(ctx, aggregate_id, _host(value, action))
     else:
         result = await api.set_aggregate_metadata(ctx, aggregate_id, metadata_request(value))
-    return {"aggregate": views.aggregate(result)}
+    return {"aggregate": views.aggregate(result, version)}
 
 
 @router.get("/os-availability-zone")

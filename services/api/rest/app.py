@@ -22,6 +22,7 @@ from services.api.rest import (
     flavors,
     hosts,
     images,
+    microversions,
     quotas,
     scheduler,
     server_groups,
@@ -41,7 +42,6 @@ COMPUTE_REQUEST_ID_HEADER = "X-Compute-Request-Id"
 
 # A client's own request id is kept only if it is a plain token (no spaces or control bytes).
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_MICROVERSION = re.compile(r"^([1-9]\d*)\.([1-9]\d*|0)$")
 
 ContextFactory = Callable[[Request], RequestContext | Awaitable[RequestContext]]
 
@@ -53,34 +53,6 @@ def request_context(request: Request) -> RequestContext:
     given = request.headers.get(REQUEST_ID_HEADER, "").strip()
     request_id = given if given and _REQUEST_ID.match(given) else new_request_id()
     return RequestContext(request_id=request_id, user_id="", project_id="", roles=())
-
-
-def requested_microversion(headers: dict[str, str]) -> str | None:
-    """The compute microversion the client asked for, None when it asked for none."""
-    for part in headers.get("openstack-api-version", "").split(","):
-        service, _, version = part.strip().partition(" ")
-        if service.lower() == "compute" and version.strip():
-            return version.strip()
-    legacy = headers.get("x-openstack-nova-api-version", "").strip()
-    return legacy or None
-
-
-def microversion_error(requested: str) -> tuple[int, str] | None:
-    """Nova's answer to a microversion this gateway does not serve, None if it serves it."""
-    if requested.lower() == "latest":
-        return None
-    match = _MICROVERSION.match(requested)
-    if not match:
-        return 400, (
-            f"API Version String {requested} is of invalid format. "
-            "Must be of format MajorNum.MinorNum."
-        )
-    if (int(match.group(1)), int(match.group(2))) != (2, 1):
-        return 406, (
-            f"Version {requested} is not supported by the API. "
-            f"Minimum is {versions.MIN_MICROVERSION} and maximum is {versions.MAX_MICROVERSION}."
-        )
-    return None
 
 
 class GatewayMiddleware:
@@ -97,12 +69,14 @@ class GatewayMiddleware:
         request = Request(scope, receive)
         compute = scope["path"] == "/v2.1" or scope["path"].startswith("/v2.1/")
         extra_headers: list[tuple[bytes, bytes]] = []
+        version, refusal = microversions.MIN, None
         if compute:
-            extra_headers += [
-                (b"openstack-api-version", b"compute " + versions.MAX_MICROVERSION.encode()),
-                (b"x-openstack-nova-api-version", versions.MAX_MICROVERSION.encode()),
-                (b"vary", b"OpenStack-API-Version, X-OpenStack-Nova-API-Version"),
-            ]
+            try:
+                version = microversions.negotiate(request.headers)
+            except microversions.Refused as exc:
+                refusal = exc
+            extra_headers += microversions.response_headers(version)
+        scope.setdefault("state", {})["microversion"] = version
 
         try:
             resolved = self.context_factory(request)
@@ -118,12 +92,9 @@ class GatewayMiddleware:
             (COMPUTE_REQUEST_ID_HEADER.lower().encode(), ids),
         ]
 
-        if compute:
-            requested = requested_microversion(dict(request.headers))
-            refusal = microversion_error(requested) if requested else None
-            if refusal:
-                await self._fault(send, ctx.request_id, extra_headers, *refusal)
-                return
+        if refusal is not None:
+            await self._fault(send, ctx.request_id, extra_headers, refusal.status, refusal.message)
+            return
 
         started = False
 
@@ -186,7 +157,7 @@ def create_app(
     """
     app = FastAPI(
         title="Stratus Compute API",
-        version=versions.MAX_MICROVERSION,
+        version=str(microversions.MAX),
         redirect_slashes=False,
     )
     app.state.compute_api = api

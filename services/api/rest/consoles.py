@@ -18,8 +18,9 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.api.consoles import ConsoleApi
+from services.api.rest import microversions as mv
 from services.api.rest import parsing
-from services.api.rest.deps import get_context
+from services.api.rest.deps import Version, get_context
 from services.api.rest.errors import BadRequest
 from services.runtime.context import RequestContext
 from services.runtime.errors import Unavailable
@@ -133,8 +134,10 @@ async def server_action(
     },
 )
 async def create_remote_console(
-    server_id: str, request: Request, ctx: Ctx, consoles: Consoles
+    server_id: str, request: Request, ctx: Ctx, consoles: Consoles, version: Version
 ) -> dict[str, Any]:
+    """The one console API from 2.6 (the `os-get*Console` actions before it)."""
+    mv.served_between(version, first=mv.REMOTE_CONSOLES)
     body = await parsing.json_body(request)
     if not isinstance(body, dict) or not isinstance(body.get("remote_console"), dict):
         raise BadRequest('The body must be {"remote_console": {"protocol": ..., "type": ...}}.')

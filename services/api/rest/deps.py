@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Annotated, Protocol
 
-from fastapi import Request
+from fastapi import Depends, Request
 
+from services.api.rest.microversions import Microversion
 from services.api.rest.views import Links
 from services.runtime.context import RequestContext
 from stratus.v1 import compute_pb2, scheduler_pb2, types_pb2
@@ -26,6 +27,20 @@ class ComputeApiLike(Protocol):
     ) -> compute_pb2.ListServersResponse: ...
 
     async def delete_server(self, ctx: RequestContext, server_id: str) -> None: ...
+
+    async def update_server(
+        self,
+        ctx: RequestContext,
+        server_id: str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        hostname: str | None = None,
+    ) -> types_pb2.Instance: ...
+
+    async def set_server_tags(
+        self, ctx: RequestContext, server_id: str, tags: list[str]
+    ) -> types_pb2.Instance: ...
 
     async def server_action(
         self, ctx: RequestContext, server_id: str, action: str, reboot_type: str = ""
@@ -154,3 +169,12 @@ def get_links(request: Request) -> Links:
     """Links from the configured public URL, else from the URL the client used."""
     public_url: str = request.app.state.public_url
     return Links.from_base(public_url or str(request.base_url))
+
+
+def get_microversion(request: Request) -> Microversion:
+    """The compute microversion the middleware negotiated for this request."""
+    version: Microversion = request.state.microversion
+    return version
+
+
+Version = Annotated[Microversion, Depends(get_microversion)]

@@ -6,9 +6,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from services.api.rest import microversions as mv
 from services.api.rest import parsing, views
-from services.api.rest.deps import ComputeApiLike, get_api, get_context, get_links
+from services.api.rest.deps import (
+    ComputeApiLike,
+    Version,
+    get_api,
+    get_context,
+    get_links,
+)
 from services.api.rest.errors import ApiError, BadRequest
+from services.api.rest.microversions import Microversion
 from services.runtime.context import RequestContext
 from stratus.v1 import types_pb2
 
@@ -44,9 +52,27 @@ CREATE_SCHEMA = {
 }
 
 
-def flavor_from_body(body: Any) -> types_pb2.Flavor:
-    """The Flavor a Nova `POST /flavors` body describes (id empty: the service picks one)."""
+_CREATE_KEYS = (
+    "name",
+    "id",
+    "ram",
+    "vcpus",
+    "disk",
+    "OS-FLV-EXT-DATA:ephemeral",
+    "swap",
+    "rxtx_factor",
+    "os-flavor-access:is_public",
+)
+
+
+def flavor_from_body(body: Any, version: Microversion = mv.MAX) -> types_pb2.Flavor:
+    """The Flavor a Nova `POST /flavors` body describes (id empty: the service picks one);
+    a description from 2.55."""
     spec = parsing.require_object(body, "flavor")
+    allowed: tuple[str, ...] = _CREATE_KEYS
+    if version >= mv.FLAVOR_DESCRIPTION:
+        allowed = (*allowed, "description")
+    parsing.only_keys(spec, allowed, "flavor")
     flavor_id = spec.get("id")
     if flavor_id is not None and (
         isinstance(flavor_id, bool) or not isinstance(flavor_id, str | int)
@@ -87,22 +113,26 @@ async def _flavors(request: Request, api: ComputeApiLike, ctx: RequestContext) -
 
 
 @router.get("/flavors")
-async def list_flavors(request: Request, api: Api, ctx: Ctx, links: LinksDep) -> dict[str, Any]:
+async def list_flavors(
+    request: Request, api: Api, ctx: Ctx, links: LinksDep, version: Version
+) -> dict[str, Any]:
     flavors = await _flavors(request, api, ctx)
-    return {"flavors": [views.flavor_summary(f, links) for f in flavors]}
+    return {"flavors": [views.flavor_summary(f, links, version) for f in flavors]}
 
 
 @router.get("/flavors/detail")
 async def list_flavors_detail(
-    request: Request, api: Api, ctx: Ctx, links: LinksDep
+    request: Request, api: Api, ctx: Ctx, links: LinksDep, version: Version
 ) -> dict[str, Any]:
     flavors = await _flavors(request, api, ctx)
-    return {"flavors": [views.flavor_detail(f, links) for f in flavors]}
+    return {"flavors": [views.flavor_detail(f, links, version) for f in flavors]}
 
 
 @router.get("/flavors/{flavor_id}")
-async def show_flavor(flavor_id: str, api: Api, ctx: Ctx, links: LinksDep) -> dict[str, Any]:
-    return {"flavor": views.flavor_detail(await api.get_flavor(ctx, flavor_id), links)}
+async def show_flavor(
+    flavor_id: str, api: Api, ctx: Ctx, links: LinksDep, version: Version
+) -> dict[str, Any]:
+    return {"flavor": views.flavor_detail(await api.get_flavor(ctx, flavor_id), links, version)}
 
 
 @router.post(
@@ -114,10 +144,12 @@ async def show_flavor(flavor_id: str, api: Api, ctx: Ctx, links: LinksDep) -> di
         }
     },
 )
-async def create_flavor(request: Request, api: Api, ctx: Ctx, links: LinksDep) -> dict[str, Any]:
-    flavor = flavor_from_body(await parsing.json_body(request))
+async def create_flavor(
+    request: Request, api: Api, ctx: Ctx, links: LinksDep, version: Version
+) -> dict[str, Any]:
+    flavor = flavor_from_body(await parsing.json_body(request), version)
     created = await api.create_flavor(ctx, flavor)
-    return {"flavor": views.flavor_detail(created, links)}
+    return {"flavor": views.flavor_detail(created, links, version)}
 
 
 @router.delete("/flavors/{flavor_id}", status_code=202)

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
+from services.api.rest import microversions as mv
 from services.api.rest import views
-from services.api.rest.deps import ComputeApiLike, get_api, get_context, get_links
+from services.api.rest.deps import ComputeApiLike, Version, get_api, get_context, get_links
 from services.runtime.context import RequestContext
 
 Api = Annotated[ComputeApiLike, Depends(get_api)]
@@ -62,20 +63,31 @@ for _prefix in GLANCE_PREFIXES:
     router.add_api_route(f"{_prefix}/images/{{image_id}}", glance_show_image, methods=["GET"])
 
 
+_LAST_PROXY = mv.before(mv.PROXIES_REMOVED)
+
+
 @router.get("/v2.1/images")
-async def list_images(request: Request, api: Api, ctx: Ctx, links: LinksDep) -> dict[str, Any]:
+async def list_images(
+    request: Request, api: Api, ctx: Ctx, links: LinksDep, version: Version
+) -> dict[str, Any]:
+    """Nova's image proxy, gone at 2.36 (clients read Glance's `/v2/images`)."""
+    mv.served_between(version, last=_LAST_PROXY)
     images = await api.list_images(ctx, request.query_params.get("name", ""))
     return {"images": [views.nova_image_summary(image, links) for image in images]}
 
 
 @router.get("/v2.1/images/detail")
 async def list_images_detail(
-    request: Request, api: Api, ctx: Ctx, links: LinksDep
+    request: Request, api: Api, ctx: Ctx, links: LinksDep, version: Version
 ) -> dict[str, Any]:
+    mv.served_between(version, last=_LAST_PROXY)
     images = await api.list_images(ctx, request.query_params.get("name", ""))
     return {"images": [views.nova_image_detail(image, links) for image in images]}
 
 
 @router.get("/v2.1/images/{image_id}")
-async def show_image(image_id: str, api: Api, ctx: Ctx, links: LinksDep) -> dict[str, Any]:
+async def show_image(
+    image_id: str, api: Api, ctx: Ctx, links: LinksDep, version: Version
+) -> dict[str, Any]:
+    mv.served_between(version, last=_LAST_PROXY)
     return {"image": views.nova_image_detail(await api.get_image(ctx, image_id), links)}

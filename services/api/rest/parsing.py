@@ -57,6 +57,21 @@ def require_object(document: Any, key: str) -> dict[str, Any]:
     return value
 
 
+def require_list(document: Any, key: str) -> list[Any]:
+    """`document[key]`, which must be present and a JSON array (`{"tags": [...]}`)."""
+    if not isinstance(document, dict):
+        raise BadRequest(
+            f"Malformed request body: expected a JSON object with the key {key!r}, "
+            f"got {type(document).__name__}."
+        )
+    if key not in document:
+        raise BadRequest(f"'{key}' is a required property")
+    value = document[key]
+    if not isinstance(value, list):
+        raise invalid(key, value, f"{value!r} is not of type 'array'")
+    return value
+
+
 def string(obj: Mapping[str, Any], key: str, *, required: bool = False, default: str = "") -> str:
     if key not in obj or obj[key] is None:
         if required:

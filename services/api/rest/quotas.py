@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from services.api.rest import microversions as mv
 from services.api.rest import parsing, views
-from services.api.rest.deps import ComputeApiLike, get_api, get_context
+from services.api.rest.deps import ComputeApiLike, Version, get_api, get_context
 from services.api.rest.errors import BadRequest
+from services.api.rest.microversions import Microversion
 from services.runtime.context import RequestContext
 
 router = APIRouter(prefix="/v2.1")
@@ -35,9 +37,13 @@ UPDATE_SCHEMA = {
 }
 
 
-def quota_update(body: Any) -> tuple[dict[str, int], bool]:
-    """The limits of a `PUT` body and its `force` flag; integers may come as strings."""
+def quota_update(body: Any, version: Microversion = mv.MAX) -> tuple[dict[str, int], bool]:
+    """The limits of a `PUT` body and its `force` flag; integers may come as strings.
+    Resources `version` no longer has are refused, as Nova's schema refuses them."""
     quota_set = parsing.require_object(body, "quota_set")
+    gone = sorted(name for name in quota_set if not views.quota_shown(name, version))
+    if gone:
+        parsing.only_keys(quota_set, tuple(k for k in quota_set if k not in gone), "quota_set")
     force = parsing.boolean(quota_set, "force", default=False)
     limits: dict[str, int] = {}
     for name, value in quota_set.items():
@@ -57,18 +63,18 @@ def quota_update(body: Any) -> tuple[dict[str, int], bool]:
 
 
 @router.get("/os-quota-sets/{project_id}")
-async def show(project_id: str, api: Api, ctx: Ctx) -> dict[str, Any]:
-    return views.quota_set(await api.get_quota_set(ctx, project_id))
+async def show(project_id: str, api: Api, ctx: Ctx, version: Version) -> dict[str, Any]:
+    return views.quota_set(await api.get_quota_set(ctx, project_id), version)
 
 
 @router.get("/os-quota-sets/{project_id}/detail")
-async def show_detail(project_id: str, api: Api, ctx: Ctx) -> dict[str, Any]:
-    return views.quota_set_detail(await api.get_quota_set(ctx, project_id))
+async def show_detail(project_id: str, api: Api, ctx: Ctx, version: Version) -> dict[str, Any]:
+    return views.quota_set_detail(await api.get_quota_set(ctx, project_id), version)
 
 
 @router.get("/os-quota-sets/{project_id}/defaults")
-async def defaults(project_id: str, api: Api, ctx: Ctx) -> dict[str, Any]:
-    return views.quota_set(await api.get_quota_defaults(ctx, project_id))
+async def defaults(project_id: str, api: Api, ctx: Ctx, version: Version) -> dict[str, Any]:
+    return views.quota_set(await api.get_quota_defaults(ctx, project_id), version)
 
 
 @router.put(
@@ -80,10 +86,12 @@ async def defaults(project_id: str, api: Api, ctx: Ctx) -> dict[str, Any]:
         }
     },
 )
-async def update(project_id: str, request: Request, api: Api, ctx: Ctx) -> dict[str, Any]:
-    limits, force = quota_update(await parsing.json_body(request))
+async def update(
+    project_id: str, request: Request, api: Api, ctx: Ctx, version: Version
+) -> dict[str, Any]:
+    limits, force = quota_update(await parsing.json_body(request), version)
     updated = await api.update_quota_set(ctx, project_id, limits, force)
-    return views.quota_set(updated, with_id=False)
+    return views.quota_set(updated, version, with_id=False)
 
 
 @router.delete("/os-quota-sets/{project_id}", status_code=202)
@@ -94,7 +102,8 @@ async def revert(project_id: str, api: Api, ctx: Ctx) -> Response:
 
 
 @router.get("/limits")
-async def limits(request: Request, api: Api, ctx: Ctx) -> dict[str, Any]:
+async def limits(request: Request, api: Api, ctx: Ctx, version: Version) -> dict[str, Any]:
     """The caller's project's absolute limits and usage; `tenant_id` names another project
     (admins)."""
-    return views.limits(await api.get_limits(ctx, request.query_params.get("tenant_id", "")))
+    tenant = request.query_params.get("tenant_id", "")
+    return views.limits(await api.get_limits(ctx, tenant), version)

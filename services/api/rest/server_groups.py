@@ -6,10 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from services.api.rest import microversions as mv
 from services.api.rest import parsing, views
-from services.api.rest.deps import ComputeApiLike, get_api, get_context
+from services.api.rest.deps import ComputeApiLike, Version, get_api, get_context
 from services.api.rest.errors import BadRequest
-from services.api.server_groups import MAX_SERVER_PER_HOST, POLICIES
+from services.api.rest.microversions import Microversion
+from services.api.server_groups import HARD_POLICIES, MAX_SERVER_PER_HOST, POLICIES
 from services.runtime.context import RequestContext
 from stratus.v1 import compute_pb2
 
@@ -51,29 +53,36 @@ LIST_DOC: dict[str, Any] = {
 }
 
 
-def _policy(group: dict[str, Any]) -> str:
-    if "policies" in group and "policy" in group:
-        raise BadRequest("Give either 'policies' (a list of one) or 'policy', not both.")
-    if "policies" in group:
+def _policy(group: dict[str, Any], version: Microversion) -> str:
+    """The group's one policy: `policies` (a list of one) before 2.64, `policy` from it;
+    the soft policies from 2.15."""
+    key = "policy" if version >= mv.SERVER_GROUP_POLICY else "policies"
+    if key not in group:
+        raise BadRequest(f"'{key}' is a required property")
+    if key == "policies":
         policies = group["policies"]
         if not isinstance(policies, list) or len(policies) != 1:
             raise parsing.invalid("policies", policies, "It must be a list of exactly one policy.")
         (policy,) = policies
-    elif "policy" in group:
-        policy = group["policy"]
     else:
-        raise BadRequest("'policies' is a required property")
-    if not isinstance(policy, str) or policy not in POLICIES:
-        raise parsing.invalid("policies", policy, f"{policy!r} is not one of {list(POLICIES)}")
+        policy = group["policy"]
+    allowed = POLICIES if version >= mv.SOFT_GROUP_POLICIES else HARD_POLICIES
+    if not isinstance(policy, str) or policy not in allowed:
+        raise parsing.invalid(key, policy, f"{policy!r} is not one of {list(allowed)}")
     return policy
 
 
-def create_request(body: Any) -> compute_pb2.CreateServerGroupRequest:
-    """A Nova 2.1 body (`policies`: a list of one) or a 2.64 one (`policy` and `rules`)."""
+def create_request(
+    body: Any, version: Microversion = mv.MAX
+) -> compute_pb2.CreateServerGroupRequest:
+    """A body as `version` reads it: `policies` before 2.64, `policy` and `rules` from it."""
     group = parsing.require_object(body, "server_group")
-    parsing.only_keys(group, ("name", "policies", "policy", "rules"), "server_group")
+    keys = (
+        ("name", "policy", "rules") if version >= mv.SERVER_GROUP_POLICY else ("name", "policies")
+    )
+    parsing.only_keys(group, keys, "server_group")
     request = compute_pb2.CreateServerGroupRequest(
-        name=parsing.string(group, "name", required=True), policy=_policy(group)
+        name=parsing.string(group, "name", required=True), policy=_policy(group, version)
     )
     rules = group.get("rules")
     if rules is not None:
@@ -95,21 +104,27 @@ def create_request(body: Any) -> compute_pb2.CreateServerGroupRequest:
         }
     },
 )
-async def create_server_group(request: Request, api: Api, ctx: Ctx) -> dict[str, Any]:
-    message = create_request(await parsing.json_body(request))
-    return {"server_group": views.server_group(await api.create_server_group(ctx, message))}
+async def create_server_group(
+    request: Request, api: Api, ctx: Ctx, version: Version
+) -> dict[str, Any]:
+    message = create_request(await parsing.json_body(request), version)
+    created = await api.create_server_group(ctx, message)
+    return {"server_group": views.server_group(created, version)}
 
 
 @router.get("/os-server-groups", openapi_extra=LIST_DOC)
-async def list_server_groups(request: Request, api: Api, ctx: Ctx) -> dict[str, Any]:
+async def list_server_groups(
+    request: Request, api: Api, ctx: Ctx, version: Version
+) -> dict[str, Any]:
     everyone = parsing.query_flag(request, "all_projects")
     groups = await api.list_server_groups(ctx, everyone)
-    return {"server_groups": [views.server_group(g) for g in groups]}
+    return {"server_groups": [views.server_group(g, version) for g in groups]}
 
 
 @router.get("/os-server-groups/{group_id}")
-async def show_server_group(group_id: str, api: Api, ctx: Ctx) -> dict[str, Any]:
-    return {"server_group": views.server_group(await api.get_server_group(ctx, group_id))}
+async def show_server_group(group_id: str, api: Api, ctx: Ctx, version: Version) -> dict[str, Any]:
+    group = await api.get_server_group(ctx, group_id)
+    return {"server_group": views.server_group(group, version)}
 
 
 @router.delete("/os-server-groups/{group_id}", status_code=204)

@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
+from services.api.rest import microversions
 from services.api.rest.deps import get_links
 from services.api.rest.views import COMPUTE_VERSION, Links
 
@@ -13,8 +14,6 @@ router = APIRouter()
 
 LinksDep = Annotated[Links, Depends(get_links)]
 
-MIN_MICROVERSION = "2.1"
-MAX_MICROVERSION = "2.1"
 UPDATED = "2013-07-23T11:33:21Z"
 
 
@@ -23,8 +22,8 @@ def version_summary(links: Links) -> dict[str, Any]:
     return {
         "id": COMPUTE_VERSION,
         "status": "CURRENT",
-        "version": MAX_MICROVERSION,
-        "min_version": MIN_MICROVERSION,
+        "version": str(microversions.MAX),
+        "min_version": str(microversions.MIN),
         "updated": UPDATED,
         "links": [{"rel": "self", "href": f"{links.compute}/"}],
     }

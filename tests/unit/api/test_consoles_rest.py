@@ -58,7 +58,11 @@ async def http(consoles: FakeConsoles) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(FakeComputeApi(), as_admin)
     app.state.console_api = consoles
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    # remote-consoles exists from microversion 2.6.
+    headers = {"OpenStack-API-Version": "compute 2.6"}
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://testserver", headers=headers
+    ) as client:
         yield client
 
 
@@ -175,3 +179,12 @@ def test_tokens_are_stored_under_their_hash_only() -> None:
     key = token_key("secret-token")
     assert "secret-token" not in key
     assert key == token_key("secret-token") != token_key("secret-token2")
+
+
+async def test_remote_consoles_begin_at_microversion_2_6(http: httpx.AsyncClient) -> None:
+    body = {"remote_console": {"protocol": "vnc", "type": "novnc"}}
+    path = f"/v2.1/servers/{SERVER_ID}/remote-consoles"
+    old = await http.post(path, json=body, headers={"OpenStack-API-Version": "compute 2.5"})
+    assert old.status_code == 404
+    assert list(old.json()) == ["itemNotFound"]
+    assert (await http.post(path, json=body)).status_code == 200

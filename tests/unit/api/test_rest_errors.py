@@ -160,9 +160,9 @@ async def test_served_microversions_are_accepted(client: httpx.AsyncClient, head
 
 
 async def test_a_newer_microversion_is_not_acceptable(client: httpx.AsyncClient) -> None:
-    response = await client.get("/v2.1/flavors", headers={"OpenStack-API-Version": "compute 2.79"})
+    response = await client.get("/v2.1/flavors", headers={"OpenStack-API-Version": "compute 2.101"})
     assert response.status_code == 406
-    assert "Version 2.79 is not supported" in response.json()["computeFault"]["message"]
+    assert "Version 2.101 is not supported" in response.json()["computeFault"]["message"]
 
 
 async def test_a_malformed_microversion_is_a_bad_request(client: httpx.AsyncClient) -> None:

@@ -104,6 +104,8 @@ async def test_non_admins_get_nova_forbidden(
 
 # ---------------------------------------------------------------------------- server groups
 
+AT_2_64 = {"OpenStack-API-Version": "compute 2.64"}
+
 
 async def test_server_group_create_takes_the_2_1_policies_list(
     client: httpx.AsyncClient, compute: FakeComputeApi
@@ -120,8 +122,6 @@ async def test_server_group_create_takes_the_2_1_policies_list(
             "policies": ["anti-affinity"],
             "members": [],
             "metadata": {},
-            "project_id": "default",
-            "user_id": "admin",
         }
     }
 
@@ -136,9 +136,29 @@ async def test_server_group_create_takes_the_2_64_policy_and_rules(
             "rules": {"max_server_per_host": "2"},
         }
     }
-    assert (await client.post("/v2.1/os-server-groups", json=body)).status_code == 200
+    response = await client.post("/v2.1/os-server-groups", json=body, headers=AT_2_64)
+    assert response.status_code == 200, response.text
     (request,) = compute.last("create_server_group")
     assert dict(request.rules) == {"max_server_per_host": "2"}
+    shown = response.json()["server_group"]
+    assert (shown["policy"], "policies" in shown, "metadata" in shown) == (
+        "anti-affinity",
+        False,
+        False,
+    )
+    assert (shown["project_id"], shown["user_id"]) == ("default", "admin")
+
+
+async def test_server_group_bodies_follow_the_microversion(client: httpx.AsyncClient) -> None:
+    old_style = {"server_group": {"name": "web", "policies": ["affinity"]}}
+    new_style = {"server_group": {"name": "web", "policy": "affinity"}}
+    soft = {"server_group": {"name": "web", "policies": ["soft-affinity"]}}
+    path = "/v2.1/os-server-groups"
+    assert (await client.post(path, json=new_style)).status_code == 400
+    assert (await client.post(path, json=old_style, headers=AT_2_64)).status_code == 400
+    assert (await client.post(path, json=soft)).status_code == 400  # soft policies: 2.15
+    at_2_15 = {"OpenStack-API-Version": "compute 2.15"}
+    assert (await client.post(path, json=soft, headers=at_2_15)).status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -217,7 +237,6 @@ async def test_aggregate_create_answers_without_hosts_and_metadata(
             "updated_at": None,
             "deleted": False,
             "deleted_at": None,
-            "uuid": "agg-1",
         }
     }
 
@@ -237,7 +256,6 @@ async def test_aggregate_view_shows_the_zone_in_the_metadata(
         "updated_at": None,
         "deleted": False,
         "deleted_at": None,
-        "uuid": "agg-1",
     }
     listed = (await client.get("/v2.1/os-aggregates")).json()["aggregates"]
     assert [a["id"] for a in listed] == ["agg-1"]
@@ -491,3 +509,12 @@ async def test_explain_refuses_what_a_boot_refuses(
 ) -> None:
     fault(await client.post("/v2.1/os-scheduler/explain", json={"server": {"name": "x"}}), 400)
     assert compute.calls == []
+
+
+async def test_aggregates_show_their_uuid_from_2_41(
+    client: httpx.AsyncClient, compute: FakeComputeApi
+) -> None:
+    compute.aggregates = [aggregate()]
+    at_2_41 = {"OpenStack-API-Version": "compute 2.41"}
+    response = await client.get("/v2.1/os-aggregates/agg-1", headers=at_2_41)
+    assert response.json()["aggregate"]["uuid"] == "agg-1"

@@ -19,7 +19,7 @@ async def test_root_lists_v21_as_current(client: httpx.AsyncClient) -> None:
     (version,) = response.json()["versions"]
     assert version["id"] == "v2.1"
     assert version["status"] == "CURRENT"
-    assert (version["version"], version["min_version"]) == ("2.1", "2.1")
+    assert (version["version"], version["min_version"]) == ("2.100", "2.1")
     assert version["links"] == [{"rel": "self", "href": "http://cloud.example:8774/v2.1/"}]
 
 

@@ -243,7 +243,16 @@ async def test_no_next_link_on_the_last_page(client: httpx.AsyncClient) -> None:
 async def test_bad_query_values_are_bad_requests(
     client: httpx.AsyncClient, compute: FakeComputeApi, query: str, expected: str
 ) -> None:
-    assert expected in bad_request(await client.get(f"/v2.1/servers?{query}"))
+    at_2_38 = {"OpenStack-API-Version": "compute 2.38"}
+    assert expected in bad_request(await client.get(f"/v2.1/servers?{query}", headers=at_2_38))
+    assert compute.calls == []
+
+
+async def test_an_unknown_status_matches_nothing_before_2_38(
+    client: httpx.AsyncClient, compute: FakeComputeApi
+) -> None:
+    response = await client.get("/v2.1/servers?status=RUNNING")
+    assert response.json() == {"servers": []}
     assert compute.calls == []
 
 
@@ -334,7 +343,11 @@ async def test_instance_actions_list_and_show(
     assert [a["request_id"] for a in listed["instanceActions"]] == ["req-2", "req-1"]
     shown = await client.get(f"/v2.1/servers/{SERVER_ID}/os-instance-actions/req-1")
     assert shown.json()["instanceAction"]["request_id"] == "req-1"
-    assert shown.json()["instanceAction"]["events"] == []
+    (event,) = shown.json()["instanceAction"]["events"]
+    assert (event["event"], event["start_time"]) == (
+        "compute_stop_instance",
+        "1970-01-01T00:01:40.000000",
+    )
 
 
 async def test_an_unknown_action_record_is_not_found(client: httpx.AsyncClient) -> None:

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from services.api.rest import views
+from services.api.rest.microversions import Microversion
 from stratus.v1 import compute_pb2, types_pb2
 
 LINKS = views.Links("http://cloud.example:8774")
@@ -259,7 +260,6 @@ def test_flavor_detail_uses_nova_keys() -> None:
         "os-flavor-access:is_public": True,
         "OS-FLV-DISABLED:disabled": False,
         "links": LINKS.resource("flavors", "2"),
-        "description": None,
     }
 
 
@@ -364,7 +364,7 @@ def test_services_list_control_processes_then_agents_by_host() -> None:
         service=types_pb2.ServiceRecord(id="c-1", binary="stratus-conductor", host="ctl"),
         up=True,
     )
-    listed = views.services([control], [host_view(up=False)])
+    listed = views.services([control], [host_view(up=False)], version=Microversion(2, 11))
     assert [(s["binary"], s["host"], s["zone"], s["state"]) for s in listed] == [
         ("stratus-conductor", "ctl", "internal", "up"),
         ("stratus-agent", "node-1", "nova", "down"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.api.rest import microversions as mv
+from services.api.rest.microversions import Microversion
 from services.api.rest.views.common import Links
 from stratus.v1 import types_pb2
 
@@ -13,28 +15,43 @@ def _float(value: float) -> float:
     return float(f"{value:.7g}")
 
 
-def flavor_summary(flavor: types_pb2.Flavor, links: Links) -> dict[str, Any]:
-    return {"id": flavor.id, "name": flavor.name, "links": links.resource("flavors", flavor.id)}
+def flavor_summary(
+    flavor: types_pb2.Flavor, links: Links, version: Microversion = mv.MIN
+) -> dict[str, Any]:
+    """One entry of `GET /flavors`; its description from 2.55."""
+    view: dict[str, Any] = {
+        "id": flavor.id,
+        "name": flavor.name,
+        "links": links.resource("flavors", flavor.id),
+    }
+    if version >= mv.FLAVOR_DESCRIPTION:
+        view["description"] = flavor.description or None
+    return view
 
 
-def flavor_detail(flavor: types_pb2.Flavor, links: Links) -> dict[str, Any]:
-    return {
+def flavor_detail(
+    flavor: types_pb2.Flavor, links: Links, version: Microversion = mv.MIN
+) -> dict[str, Any]:
+    """A flavor in full: description from 2.55, extra specs from 2.61, an integer swap
+    from 2.75 (an empty string before, when there is none)."""
+    view: dict[str, Any] = {
         "id": flavor.id,
         "name": flavor.name,
         "ram": flavor.ram_mb,
         "vcpus": flavor.vcpus,
         "disk": flavor.disk_gb,
         "OS-FLV-EXT-DATA:ephemeral": flavor.ephemeral_gb,
-        "swap": flavor.swap_mb or "",
+        "swap": flavor.swap_mb if version >= mv.FLAVOR_SWAP_INTEGER else flavor.swap_mb or "",
         "rxtx_factor": _float(flavor.rxtx_factor),
         "os-flavor-access:is_public": flavor.is_public,
         "OS-FLV-DISABLED:disabled": False,
         "links": links.resource("flavors", flavor.id),
-        "description": flavor.description or None,
     }
-
-
-# ---------------------------------------------------------------------------- flavor extra specs
+    if version >= mv.FLAVOR_DESCRIPTION:
+        view["description"] = flavor.description or None
+    if version >= mv.FLAVOR_EXTRA_SPECS:
+        view["extra_specs"] = dict(sorted(flavor.extra_specs.items()))
+    return view
 
 
 def extra_specs(flavor: types_pb2.Flavor) -> dict[str, Any]:

@@ -3,63 +3,105 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from services.api.rest import microversions as mv
+from services.api.rest.microversions import Microversion
 from services.api.rest.views.common import strtime
-from stratus.v1 import compute_pb2
+from stratus.v1 import compute_pb2, types_pb2
 
 CONTROL_ZONE = "internal"
 COMPUTE_ZONE = "nova"
 AGENT_BINARY = "stratus-agent"
 
 
-# ---------------------------------------------------------------------------- hosts
+# Hypervisor and compute service ids from 2.53: stable UUIDs derived from the host's name.
+_HOST_IDS = uuid.UUID("6d1f5a52-3c7e-4b8a-9f0e-2a4b6c8d0e1f")
 
 
-def hypervisor_summary(view: compute_pb2.HostView) -> dict[str, Any]:
+def hypervisor_id(name: str, version: Microversion) -> str:
+    """The id a client sees for a host's hypervisor: its name before 2.53, a UUID from it."""
+    return str(uuid.uuid5(_HOST_IDS, f"hypervisor:{name}")) if version >= mv.UUID_IDS else name
+
+
+def compute_service_id(name: str, version: Microversion) -> str:
+    """The id of a host's compute service: its name before 2.53, a UUID from it."""
+    return str(uuid.uuid5(_HOST_IDS, f"service:{name}")) if version >= mv.UUID_IDS else name
+
+
+def hypervisor_summary(
+    view: compute_pb2.HostView, version: Microversion = mv.MIN
+) -> dict[str, Any]:
     host = view.host
     return {
-        "id": host.name,
+        "id": hypervisor_id(host.name, version),
         "hypervisor_hostname": host.name,
         "state": "up" if view.up else "down",
         "status": "enabled" if host.enabled else "disabled",
     }
 
 
-def hypervisor_detail(view: compute_pb2.HostView) -> dict[str, Any]:
-    """Nova's hypervisor: capacity from the host's report, "used" from the scheduler's claims."""
+def hypervisor_detail(
+    view: compute_pb2.HostView, version: Microversion = mv.MIN, *, show: bool = False
+) -> dict[str, Any]:
+    """Nova's hypervisor: capacity from the host's report, "used" from the scheduler's claims.
+
+    From 2.88 the capacity fields are gone (Nova moved them to placement) and `show`
+    answers carry `uptime` instead; `cpu_info` is an object from 2.28.
+    """
     host, usage = view.host, view.usage
-    free_disk_gb = host.local_gb - usage.local_gb_used
-    return {
-        **hypervisor_summary(view),
-        "vcpus": host.vcpus,
-        "vcpus_used": usage.vcpus_used,
-        "memory_mb": host.memory_mb,
-        "memory_mb_used": usage.memory_mb_used,
-        "local_gb": host.local_gb,
-        "local_gb_used": usage.local_gb_used,
-        "free_ram_mb": host.memory_mb - usage.memory_mb_used,
-        "free_disk_gb": free_disk_gb,
-        "disk_available_least": free_disk_gb,
-        "running_vms": host.running_vms,
-        "current_workload": 0,
+    detail: dict[str, Any] = {
+        **hypervisor_summary(view, version),
         "hypervisor_type": host.hypervisor_type,
         "hypervisor_version": host.hypervisor_version,
         "host_ip": host.host_ip,
-        "cpu_info": json.dumps({"model": host.cpu_model}),
         "service": {
             "host": host.name,
-            "id": host.name,
+            "id": compute_service_id(host.name, version),
             "disabled_reason": host.disabled_reason or None,
         },
     }
+    if version >= mv.HYPERVISOR_STATISTICS_REMOVED:
+        if show:
+            detail["uptime"] = None  # the libvirt driver reports no host uptime
+        return detail
+    cpu_info: dict[str, Any] = {"model": host.cpu_model}
+    free_disk_gb = host.local_gb - usage.local_gb_used
+    detail.update(
+        {
+            "vcpus": host.vcpus,
+            "vcpus_used": usage.vcpus_used,
+            "memory_mb": host.memory_mb,
+            "memory_mb_used": usage.memory_mb_used,
+            "local_gb": host.local_gb,
+            "local_gb_used": usage.local_gb_used,
+            "free_ram_mb": host.memory_mb - usage.memory_mb_used,
+            "free_disk_gb": free_disk_gb,
+            "disk_available_least": free_disk_gb,
+            "running_vms": host.running_vms,
+            "current_workload": 0,
+            "cpu_info": (
+                cpu_info if version >= mv.HYPERVISOR_CPU_INFO_OBJECT else json.dumps(cpu_info)
+            ),
+        }
+    )
+    return detail
 
 
-def control_service(view: compute_pb2.ServiceView) -> dict[str, Any]:
-    """A control-plane process (conductor, scheduler, api) as an `os-services` entry."""
+def hypervisor_servers(instances: Iterable[types_pb2.Instance]) -> list[dict[str, str]]:
+    """The `servers` of a hypervisor: each guest's hypervisor name and its server's id."""
+    return [{"name": f"instance-{i.id}", "uuid": i.id} for i in instances]
+
+
+def control_service(
+    view: compute_pb2.ServiceView, version: Microversion = mv.MIN
+) -> dict[str, Any]:
+    """A control-plane process (conductor, scheduler, api) as an `os-services` entry;
+    `forced_down` from 2.11."""
     record = view.service
-    return {
+    entry: dict[str, Any] = {
         "id": record.id,
         "binary": record.binary,
         "host": record.host,
@@ -68,15 +110,19 @@ def control_service(view: compute_pb2.ServiceView) -> dict[str, Any]:
         "state": "up" if view.up else "down",
         "updated_at": strtime(record.started_at),
         "disabled_reason": None,
-        "forced_down": False,
     }
+    if version >= mv.SERVICE_FORCED_DOWN:
+        entry["forced_down"] = False
+    return entry
 
 
-def compute_service(view: compute_pb2.HostView, zone: str = COMPUTE_ZONE) -> dict[str, Any]:
+def compute_service(
+    view: compute_pb2.HostView, zone: str = COMPUTE_ZONE, version: Microversion = mv.MIN
+) -> dict[str, Any]:
     """A compute host (served by an agent) as an `os-services` entry, in its zone."""
     host = view.host
-    return {
-        "id": host.name,
+    entry: dict[str, Any] = {
+        "id": compute_service_id(host.name, version),
         "binary": AGENT_BINARY,
         "host": host.name,
         "zone": zone,
@@ -84,14 +130,17 @@ def compute_service(view: compute_pb2.HostView, zone: str = COMPUTE_ZONE) -> dic
         "state": "up" if view.up else "down",
         "updated_at": strtime(host.updated_at),
         "disabled_reason": host.disabled_reason or None,
-        "forced_down": False,
     }
+    if version >= mv.SERVICE_FORCED_DOWN:
+        entry["forced_down"] = False
+    return entry
 
 
 def services(
     control: Iterable[compute_pb2.ServiceView],
     hosts: Iterable[compute_pb2.HostView],
     zones: Iterable[compute_pb2.AvailabilityZone] = (),
+    version: Microversion = mv.MIN,
 ) -> list[dict[str, Any]]:
     """`os-services`: control processes first, then one entry per compute host.
 
@@ -99,8 +148,8 @@ def services(
     """
     zone_of = {host: zone.name for zone in zones for host in zone.hosts}
     return [
-        *(control_service(v) for v in control),
-        *(compute_service(v, zone_of.get(v.host.name, COMPUTE_ZONE)) for v in hosts),
+        *(control_service(v, version) for v in control),
+        *(compute_service(v, zone_of.get(v.host.name, COMPUTE_ZONE), version) for v in hosts),
     ]
 
 
