@@ -202,7 +202,6 @@ _CREATE_KEYS.update(
 _UNSUPPORTED = {
     "key_name": "Invalid key_name provided: Stratus has no key pairs.",
     "block_device_mapping": "Block device mapping is not supported: Stratus has no volumes.",
-    "block_device_mapping_v2": "Block device mapping is not supported: Stratus has no volumes.",
     "personality": "Personality files are not supported: use user_data.",
     "trusted_image_certificates": "Trusted image certificates are not supported.",
     "host": "Requesting a host at boot is not supported yet.",
@@ -221,6 +220,35 @@ def _refuse_unsupported(server: dict[str, Any]) -> None:
         names = [g.get("name") if isinstance(g, dict) else g for g in groups or ()]
         if not isinstance(groups, list) or any(name != "default" for name in names):
             raise BadRequest("Only the 'default' security group exists.")
+
+
+def image_from_block_devices(server: dict[str, Any]) -> str:
+    """The image of a `block_device_mapping_v2` that only says "boot this image on the
+    local disk" (what the openstack CLI sends with --image), "" when there is none.
+    Anything else (volumes, snapshots, blank or swap disks) is refused."""
+    mappings = server.get("block_device_mapping_v2")
+    if mappings in (None, []):
+        return ""
+    if not isinstance(mappings, list):
+        raise parsing.invalid(
+            "block_device_mapping_v2", mappings, f"{mappings!r} is not of type 'array'"
+        )
+    root = mappings[0] if len(mappings) == 1 and isinstance(mappings[0], dict) else {}
+    local_image = (
+        root.get("source_type") == "image"
+        and root.get("destination_type") == "local"
+        and str(root.get("boot_index")) == "0"
+        and isinstance(root.get("uuid"), str)
+    )
+    if not local_image:
+        raise BadRequest(
+            "Block device mapping is not supported beyond booting an image on the local "
+            "disk: Stratus has no volumes, and no extra swap or ephemeral disks."
+        )
+    image: str = root["uuid"]
+    if server.get("imageRef") not in (None, "", image):
+        raise BadRequest("imageRef and the block device mapping name different images.")
+    return image
 
 
 def without_network(server: dict[str, Any], version: Microversion) -> bool:
@@ -259,7 +287,7 @@ def create_request(
     request = compute_pb2.CreateServersRequest(
         name=parsing.string(server, "name", required=True),
         flavor_ref=parsing.reference(server, "flavorRef", required=True),
-        image_ref=parsing.reference(server, "imageRef"),
+        image_ref=parsing.reference(server, "imageRef") or image_from_block_devices(server),
         min_count=parsing.integer(server, "min_count", minimum=1, default=1),
         max_count=parsing.integer(server, "max_count", minimum=1, default=0),
         metadata=parsing.string_map(server, "metadata"),
