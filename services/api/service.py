@@ -32,6 +32,7 @@ from services.api.validation import (
     check_hostname,
     check_metadata,
     check_name,
+    check_tag,
     check_tags,
     check_user_data,
     hostname_for,
@@ -555,20 +556,35 @@ class ComputeApi(AggregateOps, ServerGroupOps):
 
         return (await self.store.instances.update(server_id, apply)).message
 
-    async def set_server_tags(
-        self, ctx: RequestContext, server_id: str, tags: list[str]
-    ) -> t.Instance:
-        """Replace the server's tags (a set, in the order given); the server as updated."""
+    async def change_server_tags(
+        self,
+        ctx: RequestContext,
+        server_id: str,
+        *,
+        replace: list[str] | None = None,
+        add: tuple[str, ...] = (),
+        remove: tuple[str, ...] = (),
+    ) -> tuple[t.Instance, bool]:
+        """Replace the server's tags, or add and remove some (a set, kept in the order
+        given). The server as updated, and whether its tags changed."""
         policy.enforce(ctx, "compute:set_server_tags")
         await self._visible_server(ctx, server_id)
-        checked = check_tags(tags)
+        for tag in (*(replace or ()), *add, *remove):
+            check_tag(tag)
+        changed = False
 
         def apply(instance: t.Instance) -> None:
+            nonlocal changed
+            base = list(instance.tags) if replace is None else replace
+            tags = check_tags([tag for tag in [*base, *add] if tag not in remove])
+            changed = tags != list(instance.tags)
             del instance.tags[:]
-            instance.tags.extend(checked)
-            instance.updated_at.CopyFrom(actions.now())
+            instance.tags.extend(tags)
+            if changed:
+                instance.updated_at.CopyFrom(actions.now())
 
-        return (await self.store.instances.update(server_id, apply)).message
+        updated = (await self.store.instances.update(server_id, apply)).message
+        return updated, changed
 
     async def list_servers(
         self, ctx: RequestContext, request: compute_pb2.ListServersRequest

@@ -729,6 +729,7 @@ class RestOp(Op):
     # The path and JSON body of a call on a side's resources.
     build: Callable[[World, Side], tuple[str, Any]] = field(default=lambda w, s: ("", None))  # type: ignore[assignment]
     restore_quotas: bool = False
+    microversion: str = ""  # the compute microversion the call asks for ("" = 2.1)
 
 
 def _rest(
@@ -740,6 +741,7 @@ def _rest(
     body: Any = None,
     fresh: str = "",
     restore_quotas: bool = False,
+    microversion: str = "",
 ) -> RestOp:
     """An operation whose path is the route with the side's ids filled in."""
 
@@ -756,6 +758,7 @@ def _rest(
             image_id="cirros",
             aggregate_id=s.aggregate_id or w.aggregate_id,
             hypervisor_id="iso-missing-host",
+            tag="iso",
         )
         return path, body() if callable(body) else body
 
@@ -768,6 +771,7 @@ def _rest(
         route=route,
         build=build,
         restore_quotas=restore_quotas,
+        microversion=microversion,
     )
 
 
@@ -791,6 +795,52 @@ REST_OPS: list[RestOp] = [
     _rest("list-servers-detail", "compute:list_servers", None, "GET", "/v2.1/servers/detail"),
     _rest("show-server", "compute:get_server", "server", "GET", S),
     _rest("delete-server", "compute:delete_server", "server", "DELETE", S, fresh="server"),
+    _rest(
+        "update-server",
+        "compute:update_server",
+        "server",
+        "PUT",
+        S,
+        {"server": {"description": "isolation"}},
+        microversion="2.19",
+    ),
+    _rest("list-tags", "compute:get_server", "server", "GET", S + "/tags", microversion="2.26"),
+    _rest(
+        "replace-tags",
+        "compute:set_server_tags",
+        "server",
+        "PUT",
+        S + "/tags",
+        {"tags": ["iso"]},
+        microversion="2.26",
+    ),
+    _rest(
+        "delete-tags",
+        "compute:set_server_tags",
+        "server",
+        "DELETE",
+        S + "/tags",
+        microversion="2.26",
+    ),
+    _rest(
+        "check-tag", "compute:get_server", "server", "GET", S + "/tags/{tag}", microversion="2.26"
+    ),
+    _rest(
+        "add-tag",
+        "compute:set_server_tags",
+        "server",
+        "PUT",
+        S + "/tags/{tag}",
+        microversion="2.26",
+    ),
+    _rest(
+        "delete-tag",
+        "compute:set_server_tags",
+        "server",
+        "DELETE",
+        S + "/tags/{tag}",
+        microversion="2.26",
+    ),
     *(
         _rest(
             f"server-action-{action}",
@@ -825,6 +875,7 @@ REST_OPS: list[RestOp] = [
         "POST",
         S + "/remote-consoles",
         {"remote_console": {"protocol": "vnc", "type": "novnc"}},
+        microversion="2.6",
     ),
     _rest(
         "instance-actions",
@@ -1056,10 +1107,11 @@ def test_rest_cell(world: World, op: RestOp, caller: str, side: str) -> None:
     target = world.target(side, op.fresh if want == ALLOWED else "")
     path, body = op.build(world, target)
     token = world.tokens[caller]
+    headers = {"X-Auth-Token": token} if token else {}
+    if op.microversion:
+        headers["OpenStack-API-Version"] = f"compute {op.microversion}"
     try:
-        reply = world.rest.request(
-            op.verb, path, json=body, headers={"X-Auth-Token": token} if token else {}
-        )
+        reply = world.rest.request(op.verb, path, json=body, headers=headers)
     finally:
         if op.restore_quotas:
             world.lift_quotas()

@@ -38,9 +38,15 @@ class ComputeApiLike(Protocol):
         hostname: str | None = None,
     ) -> types_pb2.Instance: ...
 
-    async def set_server_tags(
-        self, ctx: RequestContext, server_id: str, tags: list[str]
-    ) -> types_pb2.Instance: ...
+    async def change_server_tags(
+        self,
+        ctx: RequestContext,
+        server_id: str,
+        *,
+        replace: list[str] | None = None,
+        add: tuple[str, ...] = (),
+        remove: tuple[str, ...] = (),
+    ) -> tuple[types_pb2.Instance, bool]: ...
 
     async def server_action(
         self, ctx: RequestContext, server_id: str, action: str, reboot_type: str = ""

@@ -193,13 +193,14 @@ async def replace_tags(
 ) -> dict[str, Any]:
     mv.served_between(version, first=mv.SERVER_TAGS)
     tags = _tags_body(await parsing.json_body(request))
-    return {"tags": list((await api.set_server_tags(ctx, server_id, tags)).tags)}
+    updated, _ = await api.change_server_tags(ctx, server_id, replace=tags)
+    return {"tags": list(updated.tags)}
 
 
 @router.delete("/servers/{server_id}/tags", status_code=204)
 async def delete_tags(server_id: str, api: Api, ctx: Ctx, version: Version) -> Response:
     mv.served_between(version, first=mv.SERVER_TAGS)
-    await api.set_server_tags(ctx, server_id, [])
+    await api.change_server_tags(ctx, server_id, replace=[])
     return Response(status_code=204)
 
 
@@ -217,10 +218,9 @@ async def add_tag(
 ) -> Response:
     """201 with a Location when the tag is new, 204 when the server had it already."""
     mv.served_between(version, first=mv.SERVER_TAGS)
-    tags = list((await api.get_server(ctx, server_id)).tags)
-    if tag in tags:
+    _, added = await api.change_server_tags(ctx, server_id, add=(tag,))
+    if not added:
         return Response(status_code=204)
-    await api.set_server_tags(ctx, server_id, [*tags, tag])
     location = f"{links.compute}/servers/{server_id}/tags/{tag}"
     return Response(status_code=201, headers={"Location": location})
 
@@ -228,10 +228,9 @@ async def add_tag(
 @router.delete("/servers/{server_id}/tags/{tag}", status_code=204)
 async def delete_tag(server_id: str, tag: str, api: Api, ctx: Ctx, version: Version) -> Response:
     mv.served_between(version, first=mv.SERVER_TAGS)
-    tags = list((await api.get_server(ctx, server_id)).tags)
-    if tag not in tags:
+    _, removed = await api.change_server_tags(ctx, server_id, remove=(tag,))
+    if not removed:
         raise ApiError(404, f"Tag {tag} could not be found.")
-    await api.set_server_tags(ctx, server_id, [t for t in tags if t != tag])
     return Response(status_code=204)
 
 
