@@ -91,6 +91,42 @@ async def test_a_server_lives_from_create_to_delete_over_rest(rest: httpx.AsyncC
     await eventually(gone)
 
 
+async def test_at_2_100_a_server_boots_without_a_network_and_carries_its_new_fields(
+    rest: httpx.AsyncClient,
+) -> None:
+    latest = {"OpenStack-API-Version": "compute 2.100"}
+    body = {
+        "server": {
+            "name": "quiet",
+            "flavorRef": "1",
+            "imageRef": "cirros",
+            "networks": "none",
+            "description": "no network at all",
+            "tags": ["batch"],
+            "hostname": "quiet-1.example.org",
+        }
+    }
+    missing = {"server": {k: v for k, v in body["server"].items() if k != "networks"}}
+    refused = await rest.post("/servers", json=missing, headers=latest)
+    assert refused.status_code == 400 and "networks" in refused.text
+    reply = await rest.post("/servers", json=body, headers=latest)
+    assert reply.status_code == 202, reply.text
+    server_id = reply.json()["server"]["id"]
+    assert reply.headers["openstack-api-version"] == "compute 2.100"
+    await wait_rest_status(rest, server_id, "ACTIVE")
+    shown = (await rest.get(f"/servers/{server_id}", headers=latest)).json()["server"]
+    assert shown["addresses"] == {}
+    assert (shown["description"], shown["tags"]) == ("no network at all", ["batch"])
+    assert shown["OS-EXT-SRV-ATTR:hostname"] == "quiet-1.example.org"
+    assert shown["flavor"]["original_name"] == "m1.tiny"
+    assert shown["OS-EXT-AZ:availability_zone"] == "nova"
+    assert shown["host_status"] == "UP"
+    assert shown["server_groups"] == [] and shown["scheduler_hints"] == {}
+    tagged = await rest.get("/servers?tags=batch", headers=latest)
+    assert [s["id"] for s in tagged.json()["servers"]] == [server_id]
+    assert (await rest.delete(f"/servers/{server_id}")).status_code == 204
+
+
 async def test_list_pages_with_limit_and_marker_and_a_next_link(rest: httpx.AsyncClient) -> None:
     reply = await rest.post(
         "/servers",

@@ -88,6 +88,33 @@ class FakeComputeApi:
     async def delete_server(self, ctx: RequestContext, server_id: str) -> None:
         self._record("delete_server", ctx, server_id)
 
+    async def update_server(
+        self, ctx: RequestContext, server_id: str, **changes: str | None
+    ) -> types_pb2.Instance:
+        self._record("update_server", ctx, server_id, changes)
+        for key, value in changes.items():
+            if value is not None:
+                setattr(self.servers[0], key, value)
+        return self.servers[0]
+
+    async def change_server_tags(
+        self,
+        ctx: RequestContext,
+        server_id: str,
+        *,
+        replace: list[str] | None = None,
+        add: tuple[str, ...] = (),
+        remove: tuple[str, ...] = (),
+    ) -> tuple[types_pb2.Instance, bool]:
+        self._record("change_server_tags", ctx, server_id, replace, add, remove)
+        server = self.servers[0]
+        before = list(server.tags)
+        base = before if replace is None else replace
+        tags = list(dict.fromkeys(t for t in [*base, *add] if t not in remove))
+        del server.tags[:]
+        server.tags.extend(tags)
+        return server, tags != before
+
     async def server_action(
         self, ctx: RequestContext, server_id: str, action: str, reboot_type: str = ""
     ) -> None:
