@@ -51,6 +51,16 @@ CREATE_SCHEMA = {
                 "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
                 "return_reservation_id": {"type": "boolean"},
                 "availability_zone": {"type": "string"},
+                "networks": {
+                    "oneOf": [
+                        {"type": "string", "enum": ["auto", "none"]},
+                        {"type": "array", "maxItems": 0},
+                    ]
+                },
+                "description": {"type": ["string", "null"], "maxLength": 255},
+                "tags": {"type": "array", "items": {"type": "string", "maxLength": 60}},
+                "hostname": {"type": "string", "maxLength": 255},
+                "user_data": {"type": "string", "format": "base64"},
             },
         },
         "os:scheduler_hints": {

@@ -46,15 +46,15 @@ async def _lookups(
 ) -> views.ServerLookups:
     """What the servers' views need besides the instances, read once for all of them."""
     host_status = None
-    if version >= mv.HOST_STATUS and ctx.is_admin and any(s.host for s in servers):
+    if version >= mv.HOST_STATUS and ctx.is_admin:
+        # Hosts are read only when a server has one to report on.
+        hosts = await api.list_hosts(ctx) if any(s.host for s in servers) else []
         host_status = {
             view.host.name: (
                 "MAINTENANCE" if not view.host.enabled else "UP" if view.up else "DOWN"
             )
-            for view in await api.list_hosts(ctx)
+            for view in hosts
         }
-    elif version >= mv.HOST_STATUS and ctx.is_admin:
-        host_status = {}
     images: dict[str, types_pb2.Image] = {}
     if version >= mv.IMAGE_PROPERTIES and any(s.image_id for s in servers):
         images = {image.id: image for image in await api.list_images(ctx)}

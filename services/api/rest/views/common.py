@@ -9,6 +9,8 @@ from urllib.parse import urlencode
 
 from google.protobuf import timestamp_pb2
 
+from stratus.v1 import types_pb2
+
 COMPUTE_VERSION = "v2.1"
 
 
@@ -65,3 +67,8 @@ def strtime(ts: timestamp_pb2.Timestamp | None) -> str | None:
     if ts is None or (ts.seconds == 0 and ts.nanos == 0):
         return None
     return _datetime(ts).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def instance_name(instance: types_pb2.Instance) -> str:
+    """The hypervisor's name for the guest, as `OS-EXT-SRV-ATTR:instance_name` shows it."""
+    return f"instance-{instance.id}"

@@ -9,7 +9,7 @@ from typing import Any
 
 from services.api.rest import microversions as mv
 from services.api.rest.microversions import Microversion
-from services.api.rest.views.common import strtime
+from services.api.rest.views.common import instance_name, strtime
 from stratus.v1 import compute_pb2, types_pb2
 
 CONTROL_ZONE = "internal"
@@ -92,7 +92,7 @@ def hypervisor_detail(
 
 def hypervisor_servers(instances: Iterable[types_pb2.Instance]) -> list[dict[str, str]]:
     """The `servers` of a hypervisor: each guest's hypervisor name and its server's id."""
-    return [{"name": f"instance-{i.id}", "uuid": i.id} for i in instances]
+    return [{"name": instance_name(i), "uuid": i.id} for i in instances]
 
 
 def control_service(

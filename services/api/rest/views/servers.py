@@ -10,7 +10,7 @@ from typing import Any
 from services.api import status as server_states
 from services.api.rest import microversions as mv
 from services.api.rest.microversions import Microversion
-from services.api.rest.views.common import Links, isotime, strtime
+from services.api.rest.views.common import Links, instance_name, isotime, strtime
 from services.api.rest.views.hosts import COMPUTE_ZONE
 from stratus.v1 import types_pb2
 
@@ -23,11 +23,6 @@ def host_id(project_id: str, host: str) -> str:
     if not host:
         return ""
     return hashlib.sha224((project_id + host).encode("utf-8")).hexdigest()
-
-
-def instance_name(instance: types_pb2.Instance) -> str:
-    """The hypervisor's name for the guest, as `OS-EXT-SRV-ATTR:instance_name` shows it."""
-    return f"instance-{instance.id}"
 
 
 def addresses(instance: types_pb2.Instance) -> dict[str, list[dict[str, Any]]]:
