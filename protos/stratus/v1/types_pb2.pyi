@@ -414,18 +414,35 @@ class HostUsage(_message.Message):
     def __init__(self, host: _Optional[str] = ..., vcpus_used: _Optional[int] = ..., memory_mb_used: _Optional[int] = ..., local_gb_used: _Optional[int] = ..., instances: _Optional[int] = ..., recent_build_failures: _Optional[int] = ..., last_build_failure_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Allocation(_message.Message):
-    __slots__ = ("instance_id", "host", "vcpus", "memory_mb", "local_gb")
+    __slots__ = ("instance_id", "host", "vcpus", "memory_mb", "local_gb", "server_group_id")
     INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
     HOST_FIELD_NUMBER: _ClassVar[int]
     VCPUS_FIELD_NUMBER: _ClassVar[int]
     MEMORY_MB_FIELD_NUMBER: _ClassVar[int]
     LOCAL_GB_FIELD_NUMBER: _ClassVar[int]
+    SERVER_GROUP_ID_FIELD_NUMBER: _ClassVar[int]
     instance_id: str
     host: str
     vcpus: int
     memory_mb: int
     local_gb: int
-    def __init__(self, instance_id: _Optional[str] = ..., host: _Optional[str] = ..., vcpus: _Optional[int] = ..., memory_mb: _Optional[int] = ..., local_gb: _Optional[int] = ...) -> None: ...
+    server_group_id: str
+    def __init__(self, instance_id: _Optional[str] = ..., host: _Optional[str] = ..., vcpus: _Optional[int] = ..., memory_mb: _Optional[int] = ..., local_gb: _Optional[int] = ..., server_group_id: _Optional[str] = ...) -> None: ...
+
+class ServerGroupPlacement(_message.Message):
+    __slots__ = ("group_id", "member_hosts")
+    class MemberHostsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    GROUP_ID_FIELD_NUMBER: _ClassVar[int]
+    MEMBER_HOSTS_FIELD_NUMBER: _ClassVar[int]
+    group_id: str
+    member_hosts: _containers.ScalarMap[str, str]
+    def __init__(self, group_id: _Optional[str] = ..., member_hosts: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class ServiceRecord(_message.Message):
     __slots__ = ("id", "binary", "host", "grpc_endpoint", "metrics_endpoint", "started_at", "version")
