@@ -81,7 +81,6 @@ ACTION_NAMES = ("stop", "start", "reboot", "pause", "unpause", "suspend", "resum
 SERVERS_PER_TRANSACTION = 25
 # Nova's pattern for extra spec keys; values are strings of at most 255 characters.
 EXTRA_SPEC_KEY = re.compile(r"^[a-zA-Z0-9-_:. ]{1,255}$")
-CIDR = re.compile(r"^/([0-9]{1,2})$")
 
 
 @dataclass(frozen=True)
@@ -289,17 +288,11 @@ class ComputeApi(AggregateOps, ServerGroupOps):
     async def _check_hints(
         self, ctx: RequestContext, hints: t.SchedulerHints
     ) -> Versioned[t.ServerGroup] | None:
-        """Check each hint; the server group the `group` hint names, if any."""
-        for kind, server_ids in (
-            ("same_host", hints.same_host),
-            ("different_host", hints.different_host),
-        ):
-            for server_id in server_ids:
-                found = await self.store.instances.get(server_id)
-                if found is None or not visible(ctx, found.message):
-                    raise InvalidArgument(
-                        f"Invalid scheduler hint {kind}: server {server_id} could not be found."
-                    )
+        """Check each hint; the server group the `group` hint names, if any.
+
+        As in Nova, `same_host` and `different_host` may name servers that do not exist:
+        the scheduler finds them on no host (same_host then places nowhere).
+        """
         if hints.build_near_host_ip:
             try:
                 ipaddress.IPv4Address(hints.build_near_host_ip)
@@ -309,11 +302,14 @@ class ComputeApi(AggregateOps, ServerGroupOps):
                     f"{hints.build_near_host_ip!r} is not an IPv4 address."
                 ) from None
         if hints.cidr:
-            match = CIDR.match(hints.cidr)
-            if match is None or int(match.group(1)) > 32:
+            # A prefix length or, as Nova's netaddr reads it, a netmask (or host mask).
+            try:
+                ipaddress.IPv4Network("0.0.0.0" + hints.cidr)
+            except ValueError:
                 raise InvalidArgument(
-                    f"Invalid scheduler hint cidr: {hints.cidr!r} is not a prefix like '/24'."
-                )
+                    f"Invalid scheduler hint cidr: {hints.cidr!r} is not a prefix like '/24' "
+                    "or a netmask like '/255.255.255.0'."
+                ) from None
         if hints.query:
             try:
                 json.loads(hints.query)

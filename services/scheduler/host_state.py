@@ -9,9 +9,9 @@ Python call per host. The view keeps both current from etcd watches, one host at
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -47,10 +47,20 @@ class HostState:
     # Every metadata key of the host's aggregates, with the set of values they give it.
     aggregate_metadata: Mapping[str, frozenset[str]] = field(default_factory=dict)
     host_ip: str = ""
+    # As the host reports it (libvirt's getType(): "QEMU", "TEST"), the spelling
+    # os-hypervisors shows and every filter compares.
     hypervisor_type: str = ""
+    hypervisor_version: int = 0
     supported_instances: frozenset[str] = frozenset()  # "<arch>/<hv_type>/<vm_mode>"
+    # What the host reports for ComputeCapabilitiesFilter (Nova's stats and cpu_info), with
+    # the static facts above folded in under their Nova names: one spelling of each fact.
     capabilities: Mapping[str, str] = field(default_factory=dict)
     recent_build_failures: int = 0
+
+    def __post_init__(self) -> None:
+        reported = dict(self.capabilities)
+        reported.update(static_facts(self))
+        object.__setattr__(self, "capabilities", reported)
 
     @property
     def free_memory_mb(self) -> int:
@@ -64,6 +74,105 @@ class HostState:
     def free_vcpus(self) -> float:
         """vCPUs left under the allocation ratio (what CPUWeigher weighs)."""
         return self.vcpus * self.cpu_allocation_ratio - self.vcpus_used
+
+
+def static_facts(host: HostState) -> dict[str, str]:
+    """The facts of `host` that only its report decides, as capability strings.
+
+    Nova's names (`vcpus_total`, `total_usable_ram_mb`, ...) and the names the agent
+    reports (`vcpus`, `memory_mb`) both read the typed fields, so no filter can see a
+    second spelling of a fact the host reported once.
+    """
+    return {
+        "hypervisor_type": host.hypervisor_type,
+        "hypervisor_version": str(host.hypervisor_version),
+        "vcpus_total": str(host.vcpus),
+        "vcpus": str(host.vcpus),
+        "total_usable_ram_mb": str(host.memory_mb),
+        "memory_mb": str(host.memory_mb),
+        "total_usable_disk_gb": str(host.local_gb),
+        "local_gb": str(host.local_gb),
+    }
+
+
+# Nova's HostState attribute names, read from ours: what JsonFilter's `$variable` and an
+# extra spec's key name. Those in STATIC_FACTS are also in every host's `capabilities`.
+FACTS: dict[str, Callable[[HostState], Any]] = {
+    "host": lambda h: h.name,
+    "nodename": lambda h: h.name,
+    "hypervisor_hostname": lambda h: h.name,
+    "host_ip": lambda h: h.host_ip,
+    "hypervisor_type": lambda h: h.hypervisor_type,
+    "hypervisor_version": lambda h: h.hypervisor_version,
+    "vcpus_total": lambda h: h.vcpus,
+    "vcpus_used": lambda h: h.vcpus_used,
+    "total_usable_ram_mb": lambda h: h.memory_mb,
+    "free_ram_mb": lambda h: h.memory_mb - h.memory_mb_used,
+    "total_usable_disk_gb": lambda h: h.local_gb,
+    "free_disk_mb": lambda h: (h.local_gb - h.local_gb_used) * 1024,
+    "disk_mb_used": lambda h: h.local_gb_used * 1024,
+    "num_instances": lambda h: h.instances,
+    "failed_builds": lambda h: h.recent_build_failures,
+    "cpu_allocation_ratio": lambda h: h.cpu_allocation_ratio,
+    "ram_allocation_ratio": lambda h: h.ram_allocation_ratio,
+    "disk_allocation_ratio": lambda h: h.disk_allocation_ratio,
+}
+STATIC_FACTS = frozenset(
+    (
+        "hypervisor_type",
+        "hypervisor_version",
+        "vcpus_total",
+        "total_usable_ram_mb",
+        "total_usable_disk_gb",
+    )
+)
+# Facts that change with claims or differ on every host: read per host, never per value.
+HOST_FACTS = frozenset(FACTS) - STATIC_FACTS
+
+
+@overload
+def fits(total: float, allocation_ratio: float, used: float, requested: float) -> bool: ...
+
+
+@overload
+def fits(
+    total: npt.NDArray[np.float64],
+    allocation_ratio: npt.NDArray[np.float64],
+    used: npt.NDArray[np.float64],
+    requested: float,
+) -> npt.NDArray[np.bool_]: ...
+
+
+def fits(total: Any, allocation_ratio: Any, used: Any, requested: float) -> Any:
+    """Whether `requested` more of one resource (vCPUs, MB of RAM, GB of disk) fits a host.
+
+    Nova's Core/Ram/DiskFilter: the request must fit the host's physical `total` on its
+    own, whatever the ratio (an instance never over-commits against itself), and what is
+    left under `total x allocation_ratio` after `used` must hold it. Scalars or columns
+    alike: the filters, their column forms and the claim-time check share this one rule.
+    """
+    return (requested <= total) & (total * allocation_ratio - used >= requested)
+
+
+Number = TypeVar("Number", int, float)
+
+
+def aggregate_number(
+    values: Iterable[str], default: Number, cast: Callable[[str], Number]
+) -> Number:
+    """A number set by the host's aggregates, replacing the configured `default`.
+
+    Nova's `validate_num_values(values, default, cast_to, based_on=min)`: no aggregate
+    sets it, the default; several do, the lowest, also when above the default; one value
+    that does not read as a number, the default (Nova logs it and falls back).
+    """
+    found = list(values)
+    if not found:
+        return default
+    try:
+        return min(cast(value) for value in found)
+    except ValueError:
+        return default
 
 
 # Numeric columns of HostTable, each a float64 array with one value per host.
@@ -221,14 +330,8 @@ def _parse(message_type: type[t.Host] | type[t.HostUsage] | type[t.Aggregate]): 
 
 
 def _ratio(metadata: Mapping[str, frozenset[str]], key: str, default: float) -> float:
-    """An aggregate's ratio override; with several, the lowest wins (Nova takes the min)."""
-    values = []
-    for raw in metadata.get(key, ()):
-        try:
-            values.append(float(raw))
-        except ValueError:
-            continue
-    return min(values) if values else default
+    """The host's allocation ratio: its aggregates' (Nova's Aggregate*Filter), else default."""
+    return aggregate_number(metadata.get(key, ()), default, float)
 
 
 def build_state(
@@ -276,6 +379,7 @@ def build_state(
         aggregate_metadata=frozen,
         host_ip=host.host_ip,
         hypervisor_type=host.hypervisor_type,
+        hypervisor_version=host.hypervisor_version,
         supported_instances=frozenset(host.supported_instances),
         capabilities=dict(host.capabilities),
         recent_build_failures=failures,

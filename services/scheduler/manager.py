@@ -13,7 +13,7 @@ import structlog
 from prometheus_client import Counter, Histogram
 
 from services.scheduler.filters.base import BaseFilter, Rows
-from services.scheduler.host_state import HostState, HostStateView, HostTable
+from services.scheduler.host_state import HostState, HostStateView, HostTable, fits
 from services.scheduler.request_spec import RequestSpec
 from services.scheduler.weighers import Weighed, weigh_rows
 from services.scheduler.weighers.base import BaseWeigher
@@ -210,14 +210,17 @@ def decide(
 def fits_now(host: HostState, spec: RequestSpec) -> Callable[[types_pb2.HostUsage], bool]:
     """The resource limits re-checked against the usage read fresh at claim time."""
 
-    def fits(usage: types_pb2.HostUsage) -> bool:
+    def fits_usage(usage: types_pb2.HostUsage) -> bool:
+        # The resource filters' own rule (physical total and ratio), on the fresh usage.
         return (
-            host.vcpus * host.cpu_allocation_ratio - usage.vcpus_used >= spec.vcpus
-            and host.memory_mb * host.ram_allocation_ratio - usage.memory_mb_used >= spec.memory_mb
-            and host.local_gb * host.disk_allocation_ratio - usage.local_gb_used >= spec.disk_gb
+            fits(host.vcpus, host.cpu_allocation_ratio, usage.vcpus_used, spec.vcpus)
+            and fits(
+                host.memory_mb, host.ram_allocation_ratio, usage.memory_mb_used, spec.memory_mb
+            )
+            and fits(host.local_gb, host.disk_allocation_ratio, usage.local_gb_used, spec.disk_gb)
         )
 
-    return fits
+    return fits_usage
 
 
 class SchedulerManager:

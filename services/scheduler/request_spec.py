@@ -59,9 +59,19 @@ class RequestSpec:
             ),
             build_near_host_ip=hints.build_near_host_ip,
             cidr=hints.cidr,
-            query=json.loads(hints.query) if hints.query else None,
+            query=_query(hints.query),
             group_policy=request.group.policy if request.HasField("group") else "",
             group_rules=dict(request.group.rules) if request.HasField("group") else {},
             group_hosts=dict(Counter(h for h in request.group_hosts if h)),
             num_alternates=request.num_alternates,
         )
+
+
+def _query(text: str) -> Any:
+    """The JsonFilter query, parsed; ValueError when it is not JSON or too deep to parse."""
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError("the query hint is nested too deeply") from None

@@ -8,6 +8,7 @@ have changed did change.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -543,11 +544,11 @@ async def test_boot_refuses_bad_zones_and_hints_and_creates_nothing(
         ({"availability_zone": "nova:node-1"}, {}, 400),
         ({"availability_zone": 7}, {}, 400),
         ({}, {"group": "no-such-group"}, 400),
-        ({}, {"same_host": "no-such-server"}, 400),
-        ({}, {"different_host": ["no-such-server"]}, 400),
         ({}, {"different_host": [1]}, 400),
         ({}, {"build_near_host_ip": "10.0.0.300"}, 400),
         ({}, {"build_near_host_ip": "10.0.0.1", "cidr": "24"}, 400),
+        ({}, {"build_near_host_ip": "10.0.0.1", "cidr": "/33"}, 400),
+        ({}, {"build_near_host_ip": "10.0.0.1", "cidr": "/255.0.255.0"}, 400),
         ({}, {"query": "[not json"}, 400),
     ]
     for server_fields, hints, status in hint_cases:
@@ -594,6 +595,33 @@ async def test_boot_refuses_bad_zones_and_hints_and_creates_nothing(
     )
     await seeded.DeleteServerGroup(compute_pb2.DeleteServerGroupRequest(id=own_group.id))
     assert await group_ids(rest) == groups_before
+
+
+async def test_hints_nova_accepts_reach_the_scheduler(rest: httpx.AsyncClient) -> None:
+    """Servers named by same_host/different_host need not exist (Nova checks their shape
+    only: the scheduler finds them on no host), and cidr may be a netmask."""
+    unknown = str(uuid.uuid4())
+    cases: list[tuple[dict[str, Any], str | None]] = [
+        ({"same_host": [unknown]}, "SameHostFilter"),  # on no host: every host fails
+        ({"same_host": unknown}, "SameHostFilter"),
+        ({"different_host": unknown}, None),  # on no host: every host passes
+        ({"different_host": [unknown, str(uuid.uuid4())]}, None),
+        ({"build_near_host_ip": "127.0.0.9", "cidr": "/255.255.255.0"}, None),
+        ({"build_near_host_ip": "127.0.0.9", "cidr": "/24"}, None),
+        ({"build_near_host_ip": "127.0.1.9", "cidr": "/255.255.255.0"}, "SimpleCIDRAffinity"),
+    ]
+    for hints, removed_by in cases:
+        reply = await rest.post(
+            "/os-scheduler/explain", json={"server": BOOT, "os:scheduler_hints": hints}
+        )
+        assert reply.status_code == 200, (hints, reply.text)
+        explain = reply.json()["explain"]
+        if removed_by is None:
+            assert explain["no_valid_host_reason"] is None, hints
+            assert len(explain["weighed"]) == explain["hosts_total"], hints
+        else:
+            assert removed_by in explain["no_valid_host_reason"], hints
+            assert explain["weighed"] == [], hints
 
 
 # ---------------------------------------------------------------------------- explain

@@ -70,7 +70,7 @@ CREATE_SCHEMA = {
                 "different_host": {"oneOf": [{"type": "string"}, {"type": "array"}]},
                 "group": {"type": "string"},
                 "build_near_host_ip": {"type": "string", "format": "ipv4"},
-                "cidr": {"type": "string", "pattern": "^/[0-9]{1,2}$"},
+                "cidr": {"type": "string", "pattern": "^/[0-9a-f.:]+$"},  # Nova's
                 "query": {"oneOf": [{"type": "string"}, {"type": "array"}, {"type": "object"}]},
             },
         },

@@ -14,14 +14,17 @@ KEY_PREFIX = "filter_tenant_id"  # also filter_tenant_id2, filter_tenant_id_team
 
 
 def allowed_projects(metadata: Mapping[str, frozenset[str]]) -> set[str]:
-    """Projects the host's aggregates reserve it for; empty: the host is open to all."""
+    """Projects the host's aggregates reserve it for; empty: the host is open to all.
+
+    As Nova reads them, every comma-separated part counts, blank ones too: a key set to
+    "" reserves the host for no project rather than opening it to every project.
+    """
     return {
         part.strip()
         for key, values in metadata.items()
         if key.startswith(KEY_PREFIX)
         for value in values
         for part in value.split(",")
-        if part.strip()
     }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from services.scheduler.filters.base import BaseFilter, Mask, Rows
-from services.scheduler.host_state import HostState, HostTable
+from services.scheduler.host_state import FACTS, HostState, HostTable
 from services.scheduler.request_spec import RequestSpec
 
 
@@ -40,46 +40,41 @@ OPERATORS: dict[str, Callable[[list[Any]], Any]] = {
     "and": all,
 }
 
-# Nova's HostState attribute names, as our HostState holds them.
-VARIABLES: dict[str, Callable[[HostState], Any]] = {
-    "host": lambda h: h.name,
-    "nodename": lambda h: h.name,
-    "hypervisor_hostname": lambda h: h.name,
-    "free_ram_mb": lambda h: h.memory_mb - h.memory_mb_used,
-    "free_disk_mb": lambda h: (h.local_gb - h.local_gb_used) * 1024,
-    "total_usable_ram_mb": lambda h: h.memory_mb,
-    "total_usable_disk_gb": lambda h: h.local_gb,
-    "disk_mb_used": lambda h: h.local_gb_used * 1024,
-    "vcpus_total": lambda h: h.vcpus,
-    "vcpus_used": lambda h: h.vcpus_used,
-    "num_instances": lambda h: h.instances,
-    "host_ip": lambda h: h.host_ip,
-    "hypervisor_type": lambda h: h.hypervisor_type,
-    "availability_zone": lambda h: h.availability_zone,
-    "capabilities": lambda h: h.capabilities,
-    "aggregate_metadata": lambda h: h.aggregate_metadata,
-}
+# Deeper queries are refused before they are read: evaluation recurses once per level.
+MAX_DEPTH = 32
 
 
 def problem(query: Any) -> str:
-    """What is wrong with the query's shape; "" when it is well formed."""
+    """What is wrong with the query's shape; "" when it is well formed.
+
+    Walks the query without recursion, so that no nesting can exhaust the stack.
+    """
     if not isinstance(query, list):
         return "it is not a list"
-    if not query:
-        return ""
-    if not isinstance(query[0], str) or query[0] not in OPERATORS:
-        return f"unknown operator {query[0]!r}"
-    for arg in query[1:]:
-        if isinstance(arg, list) and (inner := problem(arg)):
-            return inner
+    pending: list[tuple[list[Any], int]] = [(query, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return f"it is nested deeper than {MAX_DEPTH} levels"
+        if not node:
+            continue
+        if not isinstance(node[0], str) or node[0] not in OPERATORS:
+            return f"unknown operator {node[0]!r}"
+        pending.extend((arg, depth + 1) for arg in node[1:] if isinstance(arg, list))
     return ""
 
 
 def _variable(text: str, host: HostState) -> Any:
+    """A `$name[.key...]` lookup: Nova's HostState names first, then our own field names.
+
+    As in Nova, an empty string and a name the host does not have are None (dropped).
+    """
+    if not text:
+        return None
     if not text.startswith("$"):
         return text
     name, *path = text[1:].split(".")
-    read = VARIABLES.get(name)
+    read = FACTS.get(name)
     value = read(host) if read else getattr(host, name, None)
     for item in path:
         if not isinstance(value, Mapping):

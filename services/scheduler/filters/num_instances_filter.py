@@ -7,14 +7,15 @@ import numpy as np
 from services.scheduler.config import SchedulerConfig
 from services.scheduler.filters.base import BaseFilter, Mask, Rows
 from services.scheduler.filters.distinct import PerValue
-from services.scheduler.host_state import HostState, HostTable
+from services.scheduler.host_state import HostState, HostTable, aggregate_number
 from services.scheduler.request_spec import RequestSpec
 
 AGGREGATE_KEY = "max_instances_per_host"
 
 
 class NumInstancesFilter(BaseFilter):
-    """Passes hosts running fewer instances than max_instances_per_host (or their aggregate's)."""
+    """Passes hosts running fewer instances than their aggregates' max_instances_per_host,
+    or the configured one when no aggregate sets it."""
 
     name = "NumInstancesFilter"
 
@@ -23,14 +24,11 @@ class NumInstancesFilter(BaseFilter):
         self._limits = PerValue("aggregate_metadata", self.limit)
 
     def limit(self, metadata: Mapping[str, frozenset[str]]) -> int:
-        """The host's limit: the config's, or an aggregate's if lower (several: the lowest)."""
-        limits = [self.config.max_instances_per_host]
-        for raw in metadata.get(AGGREGATE_KEY, ()):
-            try:
-                limits.append(int(raw))
-            except ValueError:
-                continue  # a typo in aggregate metadata must not block scheduling
-        return min(limits)
+        """The host's limit: its aggregates' (the lowest, also above the configured one),
+        else the configured one (Nova's AggregateNumInstancesFilter)."""
+        return aggregate_number(
+            metadata.get(AGGREGATE_KEY, ()), self.config.max_instances_per_host, int
+        )
 
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
         return host.instances < self.limit(host.aggregate_metadata)

@@ -1,4 +1,9 @@
-"""Host weighers and the weighing step: normalise each raw weight to [0, 1], scale, sum."""
+"""Host weighers and the weighing step: normalise each raw weight to [0, 1], scale, sum.
+
+As Nova's: each weigher's raw weights are scaled over the candidates, from the weigher's
+fixed lower end where it has one (RAM, CPU and disk weigh from 0, so a host with half
+the free RAM of the best weighs 0.5, not 0) and from the lowest weight otherwise.
+"""
 
 from __future__ import annotations
 
@@ -59,14 +64,27 @@ def build(names: Sequence[str], config: SchedulerConfig) -> list[BaseWeigher]:
     ]
 
 
-def normalise(raw: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Scale to [0, 1] between the lowest and highest value; all equal: all 0 (Nova's rule)."""
+def normalise(
+    raw: npt.NDArray[np.float64], minval: float | None = None, maxval: float | None = None
+) -> npt.NDArray[np.float64]:
+    """Scale to [0, 1] between `minval` and `maxval` (unset: the lowest and highest value);
+    all equal: all 0 (Nova's `normalize`)."""
     if raw.size == 0:
         return raw
-    low, high = float(raw.min()), float(raw.max())
+    low = float(raw.min()) if minval is None else minval
+    high = float(raw.max()) if maxval is None else maxval
     if high == low:
         return np.zeros_like(raw)
     return (raw - low) / (high - low)
+
+
+def bounded(weigher: BaseWeigher, raw: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """The raw weights held within the weigher's fixed ends (Nova's `weigh_objects`)."""
+    if weigher.minval is not None:
+        raw = np.maximum(raw, weigher.minval)
+    if weigher.maxval is not None:
+        raw = np.minimum(raw, weigher.maxval)
+    return raw
 
 
 @dataclass(frozen=True)
@@ -83,10 +101,13 @@ def weigh_rows(
 ) -> Weighed:
     totals = np.zeros(len(rows))
     parts: dict[str, npt.NDArray[np.float64]] = {}
+    if len(rows) < 2:
+        return Weighed(rows, totals, parts)  # one candidate or none: nothing to rank (Nova)
     for weigher in weighers:
-        if not weigher.applies(spec) or len(rows) == 0:
+        if not weigher.applies(spec):
             continue
-        part = weigher.multiplier * normalise(weigher.weights(table, rows, spec))
+        raw = bounded(weigher, weigher.weights(table, rows, spec))
+        part = weigher.multiplier * normalise(raw, weigher.minval, weigher.maxval)
         parts[weigher.name] = part
         totals += part
     return Weighed(rows, totals, parts)

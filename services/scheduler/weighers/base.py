@@ -20,6 +20,11 @@ Weights = npt.NDArray[np.float64]
 
 class BaseWeigher:
     name: ClassVar[str] = "BaseWeigher"
+    # Fixed ends of the scale, as Nova's weighers set them: a raw weight beyond one is
+    # taken as that end, and normalising scales from it instead of the weights' own
+    # lowest (or highest). None: the weights' own.
+    minval: ClassVar[float | None] = None
+    maxval: ClassVar[float | None] = None
 
     def __init__(self, multiplier: float) -> None:
         self.multiplier = multiplier

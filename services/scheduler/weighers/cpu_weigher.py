@@ -6,9 +6,11 @@ from services.scheduler.weighers.base import BaseWeigher, Rows, Weights
 
 
 class CPUWeigher(BaseWeigher):
-    """Free vCPUs under the allocation ratio: positive spreads, negative stacks."""
+    """Free vCPUs under the host's own allocation ratio (its aggregates', else the configured
+    one): positive spreads, negative stacks."""
 
     name = "CPUWeigher"
+    minval = 0.0  # Nova's: weighed from empty, not from the least free candidate
 
     def weigh(self, host: HostState, spec: RequestSpec) -> float:
         return float(host.free_vcpus)

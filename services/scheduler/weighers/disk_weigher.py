@@ -9,6 +9,7 @@ class DiskWeigher(BaseWeigher):
     """Free disk (GB, no ratio, as Nova): positive spreads, negative stacks."""
 
     name = "DiskWeigher"
+    minval = 0.0  # Nova's: weighed from empty, not from the least free candidate
 
     def weigh(self, host: HostState, spec: RequestSpec) -> float:
         return float(host.free_disk_gb)

@@ -9,6 +9,7 @@ class RAMWeigher(BaseWeigher):
     """Free RAM: a positive multiplier spreads instances, a negative one stacks them."""
 
     name = "RAMWeigher"
+    minval = 0.0  # Nova's: weighed from empty, not from the least free candidate
 
     def weigh(self, host: HostState, spec: RequestSpec) -> float:
         return float(host.free_memory_mb)

@@ -117,7 +117,8 @@ def test_positive_ram_multiplier_spreads_to_the_emptiest_host() -> None:
     hosts = [replace(HOST, name="busy", memory_mb_used=6000), replace(HOST, name="empty")]
     ranked = weigh([RAMWeigher(1.0)], hosts, SPEC)
     assert [h.name for _, h in ranked] == ["empty", "busy"]
-    assert ranked[0][0] == 1.0 and ranked[1][0] == 0.0  # normalised to [0, 1]
+    # Normalised from 0 free (Nova's minval), not from the least free candidate.
+    assert ranked[0][0] == 1.0 and ranked[1][0] == (8192 - 6000) / 8192
 
 
 def test_negative_ram_multiplier_stacks_onto_the_fullest_host() -> None:

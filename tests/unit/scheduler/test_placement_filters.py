@@ -51,7 +51,7 @@ def test_num_instances_filter_fails_at_the_configured_maximum() -> None:
     assert not NumInstancesFilter(config).host_passes(replace(HOST, instances=10), SPEC)
 
 
-def test_num_instances_filter_takes_the_lowest_of_config_and_aggregates() -> None:
+def test_num_instances_filter_takes_the_lowest_of_the_aggregates() -> None:
     config = replace(CONFIG, max_instances_per_host=10)
     host = replace(
         HOST, instances=5, aggregate_metadata={"max_instances_per_host": frozenset({"5", "8"})}
@@ -60,7 +60,7 @@ def test_num_instances_filter_takes_the_lowest_of_config_and_aggregates() -> Non
     assert NumInstancesFilter(config).host_passes(replace(host, instances=4), SPEC)
 
 
-def test_num_instances_filter_ignores_a_higher_or_unreadable_aggregate_limit() -> None:
+def test_num_instances_filter_reads_an_unreadable_aggregate_limit_as_the_configured_one() -> None:
     config = replace(CONFIG, max_instances_per_host=10)
     host = replace(
         HOST,
