@@ -66,7 +66,7 @@ class ComputeService(compute_pb2_grpc.ComputeServicer):
         self, request: compute_pb2.ListFlavorsRequest, _: Ctx
     ) -> compute_pb2.ListFlavorsResponse:
         return compute_pb2.ListFlavorsResponse(
-            flavors=await self.api.list_flavors(context.current())
+            flavors=await self.api.list_flavors(context.current(), request.is_public)
         )
 
     async def GetFlavor(self, request: compute_pb2.GetFlavorRequest, _: Ctx) -> t.Flavor:
@@ -119,6 +119,28 @@ class ComputeService(compute_pb2_grpc.ComputeServicer):
         return await self.api.delete_flavor_extra_spec(
             context.current(), request.flavor_id, request.key
         )
+
+    async def ListFlavorAccess(
+        self, request: compute_pb2.ListFlavorAccessRequest, _: Ctx
+    ) -> compute_pb2.FlavorAccessList:
+        access = await self.api.list_flavor_access(context.current(), request.flavor_id)
+        return compute_pb2.FlavorAccessList(access=access)
+
+    async def AddFlavorAccess(
+        self, request: compute_pb2.FlavorAccessRequest, _: Ctx
+    ) -> compute_pb2.FlavorAccessList:
+        access = await self.api.add_flavor_access(
+            context.current(), request.flavor_id, request.project_id
+        )
+        return compute_pb2.FlavorAccessList(access=access)
+
+    async def RemoveFlavorAccess(
+        self, request: compute_pb2.FlavorAccessRequest, _: Ctx
+    ) -> compute_pb2.FlavorAccessList:
+        access = await self.api.remove_flavor_access(
+            context.current(), request.flavor_id, request.project_id
+        )
+        return compute_pb2.FlavorAccessList(access=access)
 
     async def CreateServerGroup(
         self, request: compute_pb2.CreateServerGroupRequest, _: Ctx

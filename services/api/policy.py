@@ -99,6 +99,10 @@ DEFAULT_RULES: dict[str, str] = {
     "compute:delete_flavor": ADMIN,
     "compute:set_flavor_extra_specs": ADMIN,
     "compute:delete_flavor_extra_spec": ADMIN,
+    # Which projects may use a non-public flavor (Nova's os-flavor-access).
+    "compute:list_flavor_access": ADMIN,
+    "compute:add_flavor_access": ADMIN,
+    "compute:remove_flavor_access": ADMIN,
     # Images.
     "compute:list_images": ANY_ROLE,
     "compute:get_image": ANY_ROLE,

@@ -23,6 +23,7 @@ import structlog
 
 from services.api import policy, quotas
 from services.api.aggregates import AggregateOps
+from services.api.flavor_access import FlavorAccessOps, parse_is_public
 from services.api.server_filters import ServerFilter
 from services.api.server_groups import ServerGroupOps
 from services.api.validation import (
@@ -125,8 +126,9 @@ def _sort_key(instance: t.Instance) -> tuple[int, int, str]:
     return (-instance.created_at.seconds, -instance.created_at.nanos, instance.id)
 
 
-class ComputeApi(AggregateOps, ServerGroupOps):
-    """Every public operation; aggregates and server groups come from their own modules."""
+class ComputeApi(AggregateOps, ServerGroupOps, FlavorAccessOps):
+    """Every public operation; aggregates, server groups and flavor access come from their
+    own modules."""
 
     def __init__(
         self,
@@ -202,12 +204,17 @@ class ComputeApi(AggregateOps, ServerGroupOps):
 
     # Servers.
 
-    async def _flavor_by_ref(self, ref: str) -> t.Flavor | None:
+    async def _flavor_by_ref(self, ctx: RequestContext, ref: str) -> t.Flavor | None:
+        """The flavor `ref` names (its id, else its name) if the caller may use it: a
+        non-public flavor the caller's project has no access to is as good as absent."""
         found = await self.store.flavors.get(ref)
         if found is not None:
-            return found.message
+            return found.message if await self._may_use_flavor(ctx, found.message) else None
         flavors, _ = await self.store.flavors.list()
-        return next((f.message for f in flavors if f.message.name == ref), None)
+        for flavor in (f.message for f in flavors if f.message.name == ref):
+            if await self._may_use_flavor(ctx, flavor):
+                return flavor
+        return None
 
     async def _image_by_ref(self, ref: str) -> t.Image | None:
         found = await self.store.images.get(ref)
@@ -233,7 +240,7 @@ class ComputeApi(AggregateOps, ServerGroupOps):
         check_metadata(metadata, max_items=None)  # the project's metadata_items quota
         if not request.flavor_ref:
             raise InvalidArgument("flavorRef is required.")
-        flavor = await self._flavor_by_ref(request.flavor_ref)
+        flavor = await self._flavor_by_ref(ctx, request.flavor_ref)
         if flavor is None:
             raise InvalidArgument(f"Flavor {request.flavor_ref} could not be found.")
         if not request.image_ref:
@@ -728,15 +735,24 @@ class ComputeApi(AggregateOps, ServerGroupOps):
 
     # Flavors.
 
-    async def list_flavors(self, ctx: RequestContext) -> list[t.Flavor]:
+    async def list_flavors(self, ctx: RequestContext, is_public: str = "") -> list[t.Flavor]:
+        """Nova's listing: the public flavors and the non-public ones the caller's project
+        has access to. Only an admin's `is_public` counts: "false" lists only the non-public
+        flavors, "none" every flavor."""
         policy.enforce(ctx, "compute:list_flavors")
+        wanted = parse_is_public(is_public) if ctx.is_admin else True
         found, _ = await self.store.flavors.list()
-        flavors = [f.message for f in found if f.message.is_public or ctx.is_admin]
+        flavors = [f.message for f in found]
+        if wanted is True:
+            granted = await self._private_flavors_of(ctx.project_id)
+            flavors = [f for f in flavors if f.is_public or f.id in granted]
+        elif wanted is False:
+            flavors = [f for f in flavors if not f.is_public]
         return sorted(flavors, key=lambda f: (f.ram_mb, f.vcpus, f.id))
 
     async def get_flavor(self, ctx: RequestContext, flavor_ref: str) -> t.Flavor:
         policy.enforce(ctx, "compute:get_flavor")
-        flavor = await self._flavor_by_ref(flavor_ref)
+        flavor = await self._flavor_by_ref(ctx, flavor_ref)
         if flavor is None:
             raise NotFound(f"Flavor {flavor_ref} could not be found.")
         return flavor
@@ -767,10 +783,20 @@ class ComputeApi(AggregateOps, ServerGroupOps):
         return created
 
     async def delete_flavor(self, ctx: RequestContext, flavor_id: str) -> None:
-        """Delete a flavor by id. Servers built from it keep their own copy of it."""
+        """Delete a flavor by id, and its access grants with it. Servers built from it keep
+        their own copy of it."""
         policy.enforce(ctx, "compute:delete_flavor")
-        if not await self.store.flavors.delete(flavor_id):
-            raise NotFound(f"Flavor {flavor_id} could not be found.")
+        for _ in range(MAX_CAS_ATTEMPTS):
+            current = await self.store.flavors.get(flavor_id)
+            if current is None:
+                raise NotFound(f"Flavor {flavor_id} could not be found.")
+            result = await self.store.etcd.txn(
+                [self.store.flavors.unchanged(flavor_id, current.mod_revision)],
+                [self.store.flavors.delete_op(flavor_id), self._delete_grants_op(flavor_id)],
+            )
+            if result.succeeded:
+                return
+        raise Unavailable(f"Flavor {flavor_id} is changing too fast; try again.")
 
     async def set_flavor_extra_specs(
         self, ctx: RequestContext, flavor_id: str, extra_specs: dict[str, str]

@@ -92,6 +92,11 @@ def delete(key: str) -> Delete:
     return Delete(key.encode())
 
 
+def delete_prefix(prefix: str) -> Delete:
+    """Delete every key under `prefix`, whatever was written there meanwhile."""
+    return Delete(prefix.encode(), range_end=prefix_range_end(prefix.encode()))
+
+
 def _kv(raw: Any) -> KeyValue:
     return KeyValue(
         key=raw.key.decode(),

@@ -7,6 +7,7 @@ ROOT = "/stratus/v1/"
 INSTANCES = ROOT + "instances/"
 INSTANCE_ACTIONS = ROOT + "instance_actions/"  # <instance id>/<start time ns>-<request id>
 FLAVORS = ROOT + "flavors/"
+FLAVOR_ACCESS = ROOT + "flavor_access/"  # <flavor id>/<project id>: may use a private flavor
 IMAGES = ROOT + "images/"
 HOSTS = ROOT + "hosts/"  # the host as last reported by its agent
 HOST_ALIVE = ROOT + "host_alive/"  # under the lease of the agent's stream: absent means down

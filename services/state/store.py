@@ -17,6 +17,9 @@ class Store:
         self.etcd = etcd
         self.instances = Repository(etcd, keys.INSTANCES, t.Instance, "Instance")
         self.flavors = Repository(etcd, keys.FLAVORS, t.Flavor, "Flavor")
+        self.flavor_access = Repository(
+            etcd, keys.FLAVOR_ACCESS, compute_pb2.FlavorAccess, "Flavor access", nested=True
+        )
         self.images = Repository(etcd, keys.IMAGES, t.Image, "Image")
         self.hosts = Repository(etcd, keys.HOSTS, t.Host, "Host")
         self.host_usage = Repository(etcd, keys.HOST_USAGE, t.HostUsage, "Host usage")

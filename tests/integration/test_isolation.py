@@ -62,6 +62,7 @@ UNLIMITED = {
     "server_group_members": -1,
 }
 POLICY = policy.Policy()
+MISSING_PROJECT = "iso-no-such-project"
 # The roles that see every project's servers (admin, it_security).
 GLOBAL_READERS = tuple(
     role
@@ -512,6 +513,32 @@ GRPC_OPS: list[GrpcOp] = [
         ),
     ),
     GrpcOp(
+        "ListFlavorAccess",
+        "compute:list_flavor_access",
+        None,
+        method="ListFlavorAccess",
+        request=lambda w, s: C.ListFlavorAccessRequest(flavor_id=w.flavor_id),
+    ),
+    # Grants name a project that does not exist, so the shared flavor's access never changes.
+    GrpcOp(
+        "AddFlavorAccess",
+        "compute:add_flavor_access",
+        None,
+        method="AddFlavorAccess",
+        request=lambda w, s: C.FlavorAccessRequest(
+            flavor_id=w.flavor_id, project_id=MISSING_PROJECT
+        ),
+    ),
+    GrpcOp(
+        "RemoveFlavorAccess",
+        "compute:remove_flavor_access",
+        None,
+        method="RemoveFlavorAccess",
+        request=lambda w, s: C.FlavorAccessRequest(
+            flavor_id=w.flavor_id, project_id=MISSING_PROJECT
+        ),
+    ),
+    GrpcOp(
         "CreateServerGroup",
         "compute:create_server_group",
         None,
@@ -929,6 +956,29 @@ REST_OPS: list[RestOp] = [
     ),
     _rest(
         "delete-extra-spec", "compute:delete_flavor_extra_spec", None, "DELETE", X + "/iso:missing"
+    ),
+    _rest(
+        "list-flavor-access",
+        "compute:list_flavor_access",
+        None,
+        "GET",
+        "/v2.1/flavors/{flavor_id}/os-flavor-access",
+    ),
+    _rest(
+        "add-flavor-access",
+        "compute:add_flavor_access",
+        None,
+        "POST",
+        "/v2.1/flavors/{flavor_id}/action",
+        {"addTenantAccess": {"tenant": MISSING_PROJECT}},
+    ),
+    _rest(
+        "remove-flavor-access",
+        "compute:remove_flavor_access",
+        None,
+        "POST",
+        "/v2.1/flavors/{flavor_id}/action",
+        {"removeTenantAccess": {"tenant": MISSING_PROJECT}},
     ),
     *(
         op

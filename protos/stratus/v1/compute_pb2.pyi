@@ -182,8 +182,10 @@ class ServerEvent(_message.Message):
     def __init__(self, type: _Optional[_Union[ServerEvent.Type, str]] = ..., server: _Optional[_Union[_types_pb2.Instance, _Mapping]] = ..., revision: _Optional[int] = ...) -> None: ...
 
 class ListFlavorsRequest(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("is_public",)
+    IS_PUBLIC_FIELD_NUMBER: _ClassVar[int]
+    is_public: str
+    def __init__(self, is_public: _Optional[str] = ...) -> None: ...
 
 class ListFlavorsResponse(_message.Message):
     __slots__ = ("flavors",)
@@ -287,6 +289,34 @@ class DeleteFlavorExtraSpecRequest(_message.Message):
     flavor_id: str
     key: str
     def __init__(self, flavor_id: _Optional[str] = ..., key: _Optional[str] = ...) -> None: ...
+
+class FlavorAccess(_message.Message):
+    __slots__ = ("flavor_id", "project_id")
+    FLAVOR_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    flavor_id: str
+    project_id: str
+    def __init__(self, flavor_id: _Optional[str] = ..., project_id: _Optional[str] = ...) -> None: ...
+
+class ListFlavorAccessRequest(_message.Message):
+    __slots__ = ("flavor_id",)
+    FLAVOR_ID_FIELD_NUMBER: _ClassVar[int]
+    flavor_id: str
+    def __init__(self, flavor_id: _Optional[str] = ...) -> None: ...
+
+class FlavorAccessRequest(_message.Message):
+    __slots__ = ("flavor_id", "project_id")
+    FLAVOR_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    flavor_id: str
+    project_id: str
+    def __init__(self, flavor_id: _Optional[str] = ..., project_id: _Optional[str] = ...) -> None: ...
+
+class FlavorAccessList(_message.Message):
+    __slots__ = ("access",)
+    ACCESS_FIELD_NUMBER: _ClassVar[int]
+    access: _containers.RepeatedCompositeFieldContainer[FlavorAccess]
+    def __init__(self, access: _Optional[_Iterable[_Union[FlavorAccess, _Mapping]]] = ...) -> None: ...
 
 class CreateServerGroupRequest(_message.Message):
     __slots__ = ("name", "policy", "rules")
@@ -472,7 +502,7 @@ class QuotaSet(_message.Message):
     def __init__(self, project_id: _Optional[str] = ..., limits: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class QuotaUsage(_message.Message):
-    __slots__ = ("project_id", "in_use")
+    __slots__ = ("project_id", "in_use", "project_deleted")
     class InUseEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -482,9 +512,11 @@ class QuotaUsage(_message.Message):
         def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     IN_USE_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_DELETED_FIELD_NUMBER: _ClassVar[int]
     project_id: str
     in_use: _containers.ScalarMap[str, int]
-    def __init__(self, project_id: _Optional[str] = ..., in_use: _Optional[_Mapping[str, int]] = ...) -> None: ...
+    project_deleted: bool
+    def __init__(self, project_id: _Optional[str] = ..., in_use: _Optional[_Mapping[str, int]] = ..., project_deleted: _Optional[bool] = ...) -> None: ...
 
 class QuotaCharge(_message.Message):
     __slots__ = ("project_id", "amounts")

@@ -126,6 +126,21 @@ class ComputeStub:
                 request_serializer=stratus_dot_v1_dot_compute__pb2.DeleteFlavorExtraSpecRequest.SerializeToString,
                 response_deserializer=stratus_dot_v1_dot_types__pb2.Flavor.FromString,
                 _registered_method=True)
+        self.ListFlavorAccess = channel.unary_unary(
+                '/stratus.v1.Compute/ListFlavorAccess',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.ListFlavorAccessRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_compute__pb2.FlavorAccessList.FromString,
+                _registered_method=True)
+        self.AddFlavorAccess = channel.unary_unary(
+                '/stratus.v1.Compute/AddFlavorAccess',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.FlavorAccessRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_compute__pb2.FlavorAccessList.FromString,
+                _registered_method=True)
+        self.RemoveFlavorAccess = channel.unary_unary(
+                '/stratus.v1.Compute/RemoveFlavorAccess',
+                request_serializer=stratus_dot_v1_dot_compute__pb2.FlavorAccessRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_compute__pb2.FlavorAccessList.FromString,
+                _registered_method=True)
         self.CreateServerGroup = channel.unary_unary(
                 '/stratus.v1.Compute/CreateServerGroup',
                 request_serializer=stratus_dot_v1_dot_compute__pb2.CreateServerGroupRequest.SerializeToString,
@@ -343,6 +358,26 @@ class ComputeServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteFlavorExtraSpec(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListFlavorAccess(self, request, context):
+        """Which projects may use a non-public flavor (Nova's os-flavor-access; admins). A project
+        without access neither sees the flavor nor boots from it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddFlavorAccess(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveFlavorAccess(self, request, context):
         """Missing associated documentation comment in .proto file."""
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -573,6 +608,21 @@ def add_ComputeServicer_to_server(servicer, server):
                     servicer.DeleteFlavorExtraSpec,
                     request_deserializer=stratus_dot_v1_dot_compute__pb2.DeleteFlavorExtraSpecRequest.FromString,
                     response_serializer=stratus_dot_v1_dot_types__pb2.Flavor.SerializeToString,
+            ),
+            'ListFlavorAccess': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListFlavorAccess,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.ListFlavorAccessRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_compute__pb2.FlavorAccessList.SerializeToString,
+            ),
+            'AddFlavorAccess': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddFlavorAccess,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.FlavorAccessRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_compute__pb2.FlavorAccessList.SerializeToString,
+            ),
+            'RemoveFlavorAccess': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveFlavorAccess,
+                    request_deserializer=stratus_dot_v1_dot_compute__pb2.FlavorAccessRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_compute__pb2.FlavorAccessList.SerializeToString,
             ),
             'CreateServerGroup': grpc.unary_unary_rpc_method_handler(
                     servicer.CreateServerGroup,
@@ -1166,6 +1216,87 @@ class Compute:
             '/stratus.v1.Compute/DeleteFlavorExtraSpec',
             stratus_dot_v1_dot_compute__pb2.DeleteFlavorExtraSpecRequest.SerializeToString,
             stratus_dot_v1_dot_types__pb2.Flavor.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListFlavorAccess(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/ListFlavorAccess',
+            stratus_dot_v1_dot_compute__pb2.ListFlavorAccessRequest.SerializeToString,
+            stratus_dot_v1_dot_compute__pb2.FlavorAccessList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddFlavorAccess(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/AddFlavorAccess',
+            stratus_dot_v1_dot_compute__pb2.FlavorAccessRequest.SerializeToString,
+            stratus_dot_v1_dot_compute__pb2.FlavorAccessList.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveFlavorAccess(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Compute/RemoveFlavorAccess',
+            stratus_dot_v1_dot_compute__pb2.FlavorAccessRequest.SerializeToString,
+            stratus_dot_v1_dot_compute__pb2.FlavorAccessList.FromString,
             options,
             channel_credentials,
             insecure,

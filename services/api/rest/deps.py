@@ -56,7 +56,9 @@ class ComputeApiLike(Protocol):
         self, ctx: RequestContext, server_id: str
     ) -> list[types_pb2.InstanceAction]: ...
 
-    async def list_flavors(self, ctx: RequestContext) -> list[types_pb2.Flavor]: ...
+    async def list_flavors(
+        self, ctx: RequestContext, is_public: str = ""
+    ) -> list[types_pb2.Flavor]: ...
 
     async def get_flavor(self, ctx: RequestContext, flavor_ref: str) -> types_pb2.Flavor: ...
 
@@ -81,6 +83,18 @@ class ComputeApiLike(Protocol):
     async def delete_flavor_extra_spec(
         self, ctx: RequestContext, flavor_id: str, key: str
     ) -> types_pb2.Flavor: ...
+
+    async def list_flavor_access(
+        self, ctx: RequestContext, flavor_id: str
+    ) -> list[compute_pb2.FlavorAccess]: ...
+
+    async def add_flavor_access(
+        self, ctx: RequestContext, flavor_id: str, project_id: str
+    ) -> list[compute_pb2.FlavorAccess]: ...
+
+    async def remove_flavor_access(
+        self, ctx: RequestContext, flavor_id: str, project_id: str
+    ) -> list[compute_pb2.FlavorAccess]: ...
 
     async def create_server_group(
         self, ctx: RequestContext, request: compute_pb2.CreateServerGroupRequest

@@ -1,4 +1,5 @@
-"""`/v2.1/flavors`: list, show and (admins) create."""
+"""`/v2.1/flavors`: list, show, (admins) create and delete, extra specs, and which projects
+may use a non-public flavor (os-flavor-access)."""
 
 from __future__ import annotations
 
@@ -106,9 +107,14 @@ def _minimum(request: Request, key: str) -> int:
 
 
 async def _flavors(request: Request, api: ComputeApiLike, ctx: RequestContext) -> list[Any]:
-    """The flavors, with Nova's `minRam` and `minDisk` filters applied."""
+    """The flavors the caller may use (an admin's `is_public` chooses), with Nova's `minRam`
+    and `minDisk` filters applied."""
     min_ram, min_disk = _minimum(request, "minRam"), _minimum(request, "minDisk")
-    flavors = await api.list_flavors(ctx)
+    is_public = request.query_params.get("is_public")
+    if is_public is not None and not is_public.strip() and ctx.is_admin:
+        # The service reads "" as "not given"; Nova refuses an empty value.
+        raise BadRequest(f"Invalid is_public filter [{is_public}]")
+    flavors = await api.list_flavors(ctx, is_public or "")
     return [f for f in flavors if f.ram_mb >= min_ram and f.disk_gb >= min_disk]
 
 
@@ -259,3 +265,65 @@ async def delete_extra_spec(flavor_id: str, key: str, api: Api, ctx: Ctx) -> Res
     """Nova answers 200 with an empty body."""
     await api.delete_flavor_extra_spec(ctx, flavor_id, key)
     return Response(status_code=200)
+
+
+# ---------------------------------------------------------------------------- flavor access
+
+_TENANT = {"type": "string", "minLength": 1, "maxLength": 255}
+ACCESS_ACTIONS = ("addTenantAccess", "removeTenantAccess")
+ACCESS_ACTION_SCHEMA = {
+    "type": "object",
+    "minProperties": 1,
+    "maxProperties": 1,
+    "properties": {
+        action: {
+            "type": "object",
+            "required": ["tenant"],
+            "properties": {"tenant": _TENANT},
+            "additionalProperties": False,
+        }
+        for action in ACCESS_ACTIONS
+    },
+    "additionalProperties": False,
+}
+
+
+def access_action_from_body(body: Any) -> tuple[str, str]:
+    """The action (addTenantAccess or removeTenantAccess) and the project it names."""
+    action, value = parsing.single_action(body, ACCESS_ACTIONS)
+    if not isinstance(value, dict):
+        raise parsing.invalid(action, value, f"{value!r} is not of type 'object'")
+    parsing.only_keys(value, ("tenant",), action)
+    tenant = value.get("tenant")
+    if tenant is None:
+        raise BadRequest("'tenant' is a required property")
+    if not isinstance(tenant, str):
+        raise parsing.invalid(f"{action}/tenant", tenant, f"{tenant!r} is not of type 'string'")
+    if not 1 <= len(tenant) <= 255:
+        raise parsing.invalid(f"{action}/tenant", tenant, "It must be 1 to 255 characters long.")
+    return action, tenant
+
+
+@router.get("/flavors/{flavor_id}/os-flavor-access")
+async def list_flavor_access(flavor_id: str, api: Api, ctx: Ctx) -> dict[str, Any]:
+    return views.flavor_access(await api.list_flavor_access(ctx, flavor_id))
+
+
+@router.post(
+    "/flavors/{flavor_id}/action",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": ACCESS_ACTION_SCHEMA}},
+        }
+    },
+)
+async def flavor_action(flavor_id: str, request: Request, api: Api, ctx: Ctx) -> dict[str, Any]:
+    """Nova's flavor actions: give a project access to a non-public flavor, or take it away;
+    both answer with the flavor's access list after the change."""
+    action, tenant = access_action_from_body(await parsing.json_body(request))
+    if action == "addTenantAccess":
+        access = await api.add_flavor_access(ctx, flavor_id, tenant)
+    else:
+        access = await api.remove_flavor_access(ctx, flavor_id, tenant)
+    return views.flavor_access(access)

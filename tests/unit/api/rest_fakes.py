@@ -46,6 +46,7 @@ class FakeComputeApi:
         self.next_marker = ""
         self.actions: list[types_pb2.InstanceAction] = []
         self.flavors: list[types_pb2.Flavor] = []
+        self.flavor_access: dict[str, list[str]] = {}  # flavor id -> projects with access
         self.images: list[types_pb2.Image] = []
         self.hosts: list[compute_pb2.HostView] = []
         self.services: list[compute_pb2.ServiceView] = []
@@ -126,8 +127,10 @@ class FakeComputeApi:
         self._record("list_instance_actions", ctx, server_id)
         return self.actions
 
-    async def list_flavors(self, ctx: RequestContext) -> list[types_pb2.Flavor]:
-        self._record("list_flavors", ctx)
+    async def list_flavors(
+        self, ctx: RequestContext, is_public: str = ""
+    ) -> list[types_pb2.Flavor]:
+        self._record("list_flavors", ctx, is_public)
         return self.flavors
 
     async def get_flavor(self, ctx: RequestContext, flavor_ref: str) -> types_pb2.Flavor:
@@ -173,6 +176,32 @@ class FakeComputeApi:
     ) -> types_pb2.Flavor:
         self._record("delete_flavor_extra_spec", ctx, flavor_id, key)
         return types_pb2.Flavor(id=flavor_id)
+
+    def _access_of(self, flavor_id: str) -> list[compute_pb2.FlavorAccess]:
+        return [
+            compute_pb2.FlavorAccess(flavor_id=flavor_id, project_id=project)
+            for project in self.flavor_access.get(flavor_id, [])
+        ]
+
+    async def list_flavor_access(
+        self, ctx: RequestContext, flavor_id: str
+    ) -> list[compute_pb2.FlavorAccess]:
+        self._record("list_flavor_access", ctx, flavor_id)
+        return self._access_of(flavor_id)
+
+    async def add_flavor_access(
+        self, ctx: RequestContext, flavor_id: str, project_id: str
+    ) -> list[compute_pb2.FlavorAccess]:
+        self._record("add_flavor_access", ctx, flavor_id, project_id)
+        self.flavor_access.setdefault(flavor_id, []).append(project_id)
+        return self._access_of(flavor_id)
+
+    async def remove_flavor_access(
+        self, ctx: RequestContext, flavor_id: str, project_id: str
+    ) -> list[compute_pb2.FlavorAccess]:
+        self._record("remove_flavor_access", ctx, flavor_id, project_id)
+        self.flavor_access.get(flavor_id, []).remove(project_id)
+        return self._access_of(flavor_id)
 
     async def create_server_group(
         self, ctx: RequestContext, request: compute_pb2.CreateServerGroupRequest

@@ -7,7 +7,7 @@ from typing import Any
 from services.api.rest import microversions as mv
 from services.api.rest.microversions import Microversion
 from services.api.rest.views.common import Links
-from stratus.v1 import types_pb2
+from stratus.v1 import compute_pb2, types_pb2
 
 
 def _float(value: float) -> float:
@@ -57,3 +57,12 @@ def flavor_detail(
 def extra_specs(flavor: types_pb2.Flavor) -> dict[str, Any]:
     """`GET /flavors/{id}/os-extra_specs`."""
     return {"extra_specs": dict(sorted(flavor.extra_specs.items()))}
+
+
+def flavor_access(access: list[compute_pb2.FlavorAccess]) -> dict[str, Any]:
+    """`GET /flavors/{id}/os-flavor-access` and the flavor access actions."""
+    return {
+        "flavor_access": [
+            {"flavor_id": grant.flavor_id, "tenant_id": grant.project_id} for grant in access
+        ]
+    }
