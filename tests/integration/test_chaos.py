@@ -1,0 +1,394 @@
+"""Chaos: any process of the cloud killed in the middle of a hundred boots loses nothing.
+
+For each victim (api, conductor, scheduler, agent, etcd), on a fresh cloud with two agents
+of two simulated hosts each: about a hundred concurrent boots through the api, the victim
+killed with SIGKILL in the middle and started again (at once, or after 15 s), then the
+cloud is left to settle and audited (tests/integration/chaos.py): every accepted boot is
+exactly one server, none is building or busy, each one not ACTIVE is in ERROR with a
+fault, and per host the claims and the domains are exactly its servers; fixed addresses
+are unique and the project's quota usage is exact. After every server is deleted the
+claims, the quota usage, the addresses and the domains are all back at zero.
+
+The figures (time from the kill until a boot sent after it is ACTIVE, and the counts) are
+printed as a table at the end of the module (`pytest -s`) and written to
+`<pytest tmp dir>/chaos-figures.json`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import grpc
+import pytest
+
+from services.runtime import grpc_client
+from services.state.store import Store
+from stratus.v1 import compute_pb2, compute_pb2_grpc
+from tests.integration.chaos import Audit, Boot, Client, Observer, audit, settled, store_for
+from tests.integration.cloud import Cloud, seed
+from tests.waiting import eventually
+
+BOOTS = 100
+CONCURRENCY = 8
+KILL_AFTER_ACCEPTED = 40
+SETTLE_SECONDS = 150.0
+PROJECT = "chaos"
+
+
+@dataclass
+class Figures:
+    victim: str
+    variant: str
+    accepted: int
+    active: int
+    error: int
+    recovery_seconds: float | None  # kill -> first boot sent after the kill seen ACTIVE
+    after_restart_seconds: float | None  # the same, counted from the restart
+    lost: int
+    duplicated: int
+    stuck: int
+    leaked: int  # claim, domain, address and quota mismatches after settling
+    leaked_after_delete: int
+
+
+FIGURES: list[Figures] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def figures_table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Print the module's figures as a table and write them as JSON when it ends."""
+    yield
+    if not FIGURES:
+        return
+    path = tmp_path_factory.getbasetemp() / "chaos-figures.json"
+    path.write_text(json.dumps([asdict(f) for f in FIGURES], indent=2))
+    header = (
+        f"{'victim':<10} {'variant':<16} {'accepted':>8} {'active':>6} {'error':>5} "
+        f"{'recovery s':>10} {'after restart':>13} {'lost':>4} {'dup':>3} {'stuck':>5} "
+        f"{'leaked':>6} {'after del':>9}"
+    )
+    lines = [header, "-" * len(header)]
+    for f in FIGURES:
+        recovery = f"{f.recovery_seconds:.1f}" if f.recovery_seconds is not None else "-"
+        restarted = f"{f.after_restart_seconds:.1f}" if f.after_restart_seconds is not None else "-"
+        lines.append(
+            f"{f.victim:<10} {f.variant:<16} {f.accepted:>8} {f.active:>6} {f.error:>5} "
+            f"{recovery:>10} {restarted:>13} {f.lost:>4} {f.duplicated:>3} {f.stuck:>5} "
+            f"{f.leaked:>6} {f.leaked_after_delete:>9}"
+        )
+    print("\n" + "\n".join(lines) + f"\nchaos figures written to {path}")
+
+
+@pytest.fixture
+def chaos_cloud(tmp_path: Path) -> Iterator[Cloud]:
+    """A fresh cloud per scenario: two agents of two hosts each, short leases."""
+    cloud = Cloud(tmp_path, hosts=2, host_vcpus=32, host_memory_mb=65536)
+    try:
+        cloud.start()
+        cloud.add_agent("agent2", hosts=2, prefix="edge-", vcpus=32, memory_mb=65536)
+        cloud.wait_for_hosts(4)
+        yield cloud
+    except BaseException:
+        print(cloud.logs())
+        raise
+    finally:
+        cloud.stop()
+
+
+@dataclass
+class Scene:
+    cloud: Cloud
+    store: Store
+    client: Client
+    project_id: str
+    observer: Observer
+
+
+@pytest.fixture
+async def scene(chaos_cloud: Cloud) -> AsyncIterator[Scene]:
+    """The cloud seeded, a project with no quota limits, and its member's client."""
+    cloud = chaos_cloud
+    admin_channel = grpc_client.channel(cloud.api_target, token=cloud.admin.token)
+    admin = compute_pb2_grpc.ComputeStub(admin_channel)
+    await seed(admin, cloud.admin.info.project_id)
+    member = await asyncio.to_thread(cloud.token_for, PROJECT, "member")
+    project_id = member.info.project_id
+    await admin.UpdateQuotaSet(
+        compute_pb2.UpdateQuotaSetRequest(
+            project_id=project_id, limits={"instances": -1, "cores": -1, "ram": -1}
+        )
+    )
+    await admin_channel.close()
+    store = await store_for(cloud)
+    client = Client(cloud.api_target, member.token)
+    observer = Observer(client)
+    observer.start()
+    try:
+        yield Scene(cloud, store, client, project_id, observer)
+    finally:
+        await observer.stop()
+        await client.close()
+        await store.etcd.close()
+
+
+def kill(cloud: Cloud, victim: str) -> None:
+    if victim == "etcd":
+        assert cloud.etcd is not None
+        cloud.etcd.kill()
+    else:
+        cloud.services[victim].kill()
+
+
+def restart(cloud: Cloud, victim: str) -> None:
+    if victim == "etcd":
+        assert cloud.etcd is not None
+        cloud.etcd.start()  # the same data directory and ports
+    else:
+        cloud.start_service(victim)
+
+
+class Boots:
+    """Boots sent by a few concurrent clients, plus the probes that time the recovery."""
+
+    def __init__(self, scene: Scene, prefix: str) -> None:
+        self.scene = scene
+        self.prefix = prefix
+        self.sent: list[Boot] = []
+        self.accepted_count = 0
+
+    async def one(self, name: str, deadline: float) -> Boot:
+        boot = Boot(name=name, sent_at=time.monotonic())
+        self.sent.append(boot)
+        await self.scene.client.boot(boot, deadline)
+        self.accepted_count += bool(boot.server_id)
+        return boot
+
+    async def batch(self, count: int, deadline: float, prefix: str = "") -> None:
+        prefix = prefix or self.prefix
+        queue: asyncio.Queue[int] = asyncio.Queue()
+        for index in range(count):
+            queue.put_nowait(index)
+
+        async def worker() -> None:
+            while not queue.empty():
+                index = queue.get_nowait()
+                await self.one(f"{prefix}-{index:03d}", deadline)
+
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
+
+    async def probe_until_recovered(self, since: float, within_seconds: float) -> float | None:
+        """Seconds from `since` until a boot sent after it was seen ACTIVE; a probe boot
+        every half second meanwhile (they count as boots like any other)."""
+        started = time.monotonic()
+        probes: list[asyncio.Task[Boot]] = []
+        try:
+            while time.monotonic() - started < within_seconds:
+                recovered = self.recovery(since)
+                if recovered is not None:
+                    return recovered
+                name = f"{self.prefix}-probe-{len(probes):03d}"
+                deadline = time.monotonic() + within_seconds
+                probes.append(asyncio.create_task(self.one(name, deadline)))
+                await asyncio.sleep(0.5)
+            return self.recovery(since)
+        finally:
+            await asyncio.gather(*probes)
+
+    def recovery(self, since: float) -> float | None:
+        seen = [
+            self.scene.observer.first_active[b.server_id]
+            for b in self.sent
+            if b.sent_at >= since and b.server_id in self.scene.observer.first_active
+        ]
+        return min(seen) - since if seen else None
+
+    def accepted(self) -> dict[str, str]:
+        return {b.name: b.server_id for b in self.sent if b.server_id}
+
+
+async def settle_and_audit(scene: Scene, accepted: dict[str, str]) -> Audit:
+    """Wait until nothing is building or busy, then until the books balance (the agents'
+    capacity reports and resyncs arrive on their own schedule); the last audit."""
+
+    async def quiet() -> bool:
+        return await settled(scene.store, scene.project_id)
+
+    await eventually(quiet, within_seconds=SETTLE_SECONDS, interval=0.5)
+    last: list[Audit] = []
+
+    async def balanced() -> bool:
+        report = await audit(scene.cloud, scene.store, scene.client, scene.project_id, accepted)
+        last[:] = [report]
+        return not report.problems()
+
+    try:
+        await eventually(balanced, within_seconds=30, interval=1.0)
+    except AssertionError:
+        pass
+    return last[0]
+
+
+async def delete_all(scene: Scene, server_ids: list[str]) -> Audit:
+    """Delete every server and wait until none is left; the audit of the empty project."""
+    semaphore = asyncio.Semaphore(CONCURRENCY)
+
+    async def delete(server_id: str) -> None:
+        async with semaphore:
+            with_retry = time.monotonic() + 30
+            while True:
+                try:
+                    await scene.client.stub.DeleteServer(
+                        compute_pb2.DeleteServerRequest(id=server_id),
+                        metadata=scene.client.metadata,
+                        timeout=10,
+                    )
+                    return
+                except grpc.aio.AioRpcError as error:
+                    gone = error.code() == grpc.StatusCode.NOT_FOUND
+                    if gone or time.monotonic() > with_retry:
+                        return
+                    await asyncio.sleep(0.2)
+
+    await asyncio.gather(*(delete(i) for i in server_ids))
+
+    async def empty() -> bool:
+        return not await scene.client.servers()
+
+    await eventually(empty, within_seconds=120, interval=0.5)
+    return await settle_and_audit(scene, {})
+
+
+def describe(report: Audit) -> str:
+    return json.dumps({k: v[:10] for k, v in report.problems().items()}, indent=1)
+
+
+@dataclass
+class Outage:
+    victim: str
+    variant: str
+    killed_at: float = 0.0
+    restarted_at: float = 0.0
+    recovery: float | None = None  # seconds from the kill
+
+
+async def boots_through_a_kill(scene: Scene, victim: str, down_seconds: float) -> Figures:
+    """The scenario: boots, the victim killed mid-way and restarted, settle, audit, delete."""
+    cloud = scene.cloud
+    variant = "restart at once" if not down_seconds else f"down {down_seconds:.0f} s"
+    outage = Outage(victim, variant)
+    boots = Boots(scene, f"{victim}-{int(down_seconds)}s")
+    deadline = time.monotonic() + SETTLE_SECONDS
+    batch = asyncio.create_task(boots.batch(BOOTS, deadline))
+    await eventually(lambda: boots.accepted_count >= KILL_AFTER_ACCEPTED or batch.done(), 60)
+    kill(cloud, victim)
+    outage.killed_at = time.monotonic()
+    await asyncio.sleep(down_seconds)
+    await asyncio.to_thread(restart, cloud, victim)
+    outage.restarted_at = time.monotonic()
+    outage.recovery = await boots.probe_until_recovered(outage.killed_at, SETTLE_SECONDS)
+    await batch
+    return await finish(scene, boots, outage)
+
+
+async def finish(
+    scene: Scene, boots: Boots, outage: Outage, deleted: frozenset[str] = frozenset()
+) -> Figures:
+    """Settle, audit, delete everything, audit again; record the figures, then assert.
+
+    `deleted`: accepted servers the scenario itself deleted on the way.
+    """
+    refused = [f"{b.name}: {b.refused}" for b in boots.sent if b.refused]
+    everything = boots.accepted()
+    accepted = {name: i for name, i in everything.items() if i not in deleted}
+    settled_report = await settle_and_audit(scene, accepted)
+    after_delete = await delete_all(scene, sorted(accepted.values()))
+    recovery = outage.recovery
+    figures = Figures(
+        victim=outage.victim,
+        variant=outage.variant,
+        accepted=len(everything),
+        active=settled_report.active,
+        error=settled_report.error,
+        recovery_seconds=round(recovery, 2) if recovery is not None else None,
+        after_restart_seconds=(
+            round(recovery - (outage.restarted_at - outage.killed_at), 2)
+            if recovery is not None
+            else None
+        ),
+        lost=len(settled_report.lost),
+        duplicated=len(settled_report.duplicated) + len(settled_report.unexpected),
+        stuck=len(settled_report.stuck),
+        leaked=settled_report.leaked(),
+        leaked_after_delete=after_delete.leaked() + after_delete.servers,
+    )
+    FIGURES.append(figures)
+    assert not refused, refused[:10]
+    assert len(everything) >= BOOTS, f"only {len(everything)} of {len(boots.sent)} accepted"
+    assert not settled_report.problems(), describe(settled_report)
+    assert not after_delete.problems(), describe(after_delete)
+    assert recovery is not None, "no boot sent after the kill became ACTIVE"
+    # Room is ample and every outage is shorter than a build's grace for hosts to return:
+    # each boot ends ACTIVE, none fails because a process was briefly away.
+    assert not settled_report.faults, (len(settled_report.faults), settled_report.faults[:5])
+    return figures
+
+
+VICTIMS = ["api", "conductor", "scheduler", "agent", "etcd"]
+
+
+@pytest.mark.parametrize("victim", VICTIMS)
+async def test_a_killed_process_restarted_at_once_loses_nothing(scene: Scene, victim: str) -> None:
+    await boots_through_a_kill(scene, victim, down_seconds=0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("victim", VICTIMS)
+async def test_a_process_down_for_fifteen_seconds_loses_nothing(scene: Scene, victim: str) -> None:
+    await boots_through_a_kill(scene, victim, down_seconds=15)
+
+
+def log_count(cloud: Cloud, service: str, pattern: str) -> int:
+    path = cloud.services[service].log_path
+    return len(re.findall(pattern, path.read_text(errors="replace"))) if path.exists() else 0
+
+
+@pytest.mark.slow
+async def test_a_conductor_killed_while_an_agent_resyncs_orphans_loses_nothing(
+    scene: Scene,
+) -> None:
+    """An agent comes back with domains whose servers were deleted while it was away; the
+    conductor dies as the agent resyncs, and its successor still finishes the job."""
+    cloud = scene.cloud
+    boots = Boots(scene, "resync")
+    deadline = time.monotonic() + SETTLE_SECONDS
+    await boots.batch(BOOTS // 2, deadline)
+    await eventually(lambda: settled(scene.store, scene.project_id), SETTLE_SECONDS, 0.5)
+    servers = {s.id: s for s in await scene.client.servers()}
+    away_hosts = {"node-1", "node-2"}
+    away = [i for i, s in servers.items() if s.host in away_hosts]
+    assert away, "no server landed on the first agent's hosts"
+    cloud.services["agent"].kill()
+    doomed = away[: max(1, len(away) // 2)]
+    for server_id in doomed:
+        await scene.client.stub.DeleteServer(
+            compute_pb2.DeleteServerRequest(id=server_id), metadata=scene.client.metadata
+        )
+    more = asyncio.create_task(boots.batch(BOOTS // 2, deadline, prefix="resync-later"))
+    connected_before = log_count(cloud, "conductor", "agent connected")
+    await asyncio.to_thread(cloud.start_service, "agent")
+    await eventually(
+        lambda: log_count(cloud, "conductor", "agent connected") > connected_before, 30, 0.02
+    )
+    cloud.services["conductor"].kill()
+    outage = Outage("conductor", "during resync", killed_at=time.monotonic())
+    await asyncio.to_thread(cloud.start_service, "conductor")
+    outage.restarted_at = time.monotonic()
+    outage.recovery = await boots.probe_until_recovered(outage.killed_at, SETTLE_SECONDS)
+    await more
+    await finish(scene, boots, outage, deleted=frozenset(doomed))
