@@ -107,20 +107,34 @@ def _kv(raw: Any) -> KeyValue:
     )
 
 
+# gRPC's default reconnect backoff grows to 120 s: after an etcd outage of 15 s a process
+# would wait up to another 12 s before it even tries again. Redial at most a second apart.
+RECONNECT_OPTIONS = {
+    "grpc.initial_reconnect_backoff_ms": 100,
+    "grpc.min_reconnect_backoff_ms": 100,
+    "grpc.max_reconnect_backoff_ms": 1000,
+}
+
+
 def _client_for(endpoints: str, timeout_seconds: float) -> aetcd.Client:
     addresses = [e.strip() for e in endpoints.split(",") if e.strip()]
     if not addresses:
         raise ValueError("no etcd endpoint configured")
     last_host, _, last_port = addresses[-1].rpartition(":")
     if len(addresses) == 1:
-        return aetcd.Client(host=last_host, port=int(last_port), timeout=timeout_seconds)
+        return aetcd.Client(
+            host=last_host,
+            port=int(last_port),
+            timeout=timeout_seconds,
+            options=dict(RECONNECT_OPTIONS),
+        )
     # aetcd joins host and port into one gRPC target; an ipv4: list gives failover.
     head = ",".join(addresses[:-1])
     return aetcd.Client(
         host=f"ipv4:{head},{last_host}",
         port=int(last_port),
         timeout=timeout_seconds,
-        options={"grpc.lb_policy_name": "round_robin"},
+        options={**RECONNECT_OPTIONS, "grpc.lb_policy_name": "round_robin"},
     )
 
 
