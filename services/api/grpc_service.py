@@ -1,4 +1,9 @@
-"""The public Compute gRPC service: a thin adapter over the service layer."""
+"""The public Compute gRPC service: a thin adapter over the service layer.
+
+The adapter checks what only the wire contract makes possible (a negative page size, a
+revision no watch can start after), so every such request is INVALID_ARGUMENT before the
+service layer sees it.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,26 @@ import grpc
 from services.api.consoles import ConsoleApi
 from services.api.service import ComputeApi
 from services.runtime import context
+from services.runtime.errors import InvalidArgument
 from stratus.v1 import compute_pb2, compute_pb2_grpc, scheduler_pb2
 from stratus.v1 import types_pb2 as t
 
 Ctx: TypeAlias = grpc.aio.ServicerContext[Any, Any]
+
+# The last etcd revision a watch can start after: it starts at the next one, an int64.
+MAX_WATCH_REVISION = 2**63 - 2
+
+
+def _check_page(request: compute_pb2.ListServersRequest) -> None:
+    if request.limit < 0:
+        raise InvalidArgument(f"limit must not be negative, got {request.limit}.")
+
+
+def _check_revision(revision: int) -> None:
+    if not 0 <= revision <= MAX_WATCH_REVISION:
+        raise InvalidArgument(
+            f"from_revision must be from 0 to {MAX_WATCH_REVISION}, got {revision}."
+        )
 
 
 class ComputeService(compute_pb2_grpc.ComputeServicer):
@@ -32,6 +53,7 @@ class ComputeService(compute_pb2_grpc.ComputeServicer):
     async def ListServers(
         self, request: compute_pb2.ListServersRequest, _: Ctx
     ) -> compute_pb2.ListServersResponse:
+        _check_page(request)
         return await self.api.list_servers(context.current(), request)
 
     async def DeleteServer(
@@ -57,6 +79,7 @@ class ComputeService(compute_pb2_grpc.ComputeServicer):
     async def WatchServers(
         self, request: compute_pb2.WatchServersRequest, _: Ctx
     ) -> AsyncIterator[compute_pb2.ServerEvent]:
+        _check_revision(request.from_revision)
         async for event in self.api.watch_servers(
             context.current(), request.from_revision, request.all_projects
         ):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import re
 import secrets
 import uuid
@@ -30,7 +29,9 @@ from services.api.validation import (
     MAX_METADATA_ITEMS,
     MAX_NAME_LENGTH,
     check_description,
+    check_flavor,
     check_hostname,
+    check_json_document,
     check_metadata,
     check_name,
     check_tag,
@@ -318,12 +319,7 @@ class ComputeApi(AggregateOps, ServerGroupOps, FlavorAccessOps):
                     "or a netmask like '/255.255.255.0'."
                 ) from None
         if hints.query:
-            try:
-                json.loads(hints.query)
-            except ValueError as exc:
-                raise InvalidArgument(
-                    f"Invalid scheduler hint query: not a JSON document ({exc})."
-                ) from None
+            check_json_document("scheduler hint query", hints.query)
         if not hints.group:
             return None
         try:
@@ -759,13 +755,7 @@ class ComputeApi(AggregateOps, ServerGroupOps, FlavorAccessOps):
 
     async def create_flavor(self, ctx: RequestContext, flavor: t.Flavor) -> t.Flavor:
         policy.enforce(ctx, "compute:create_flavor")
-        check_name("Flavor", flavor.name)
-        if flavor.vcpus < 1:
-            raise InvalidArgument("vcpus must be a positive integer.")
-        if flavor.ram_mb < 1:
-            raise InvalidArgument("ram must be a positive integer.")
-        if flavor.disk_gb < 0 or flavor.ephemeral_gb < 0 or flavor.swap_mb < 0:
-            raise InvalidArgument("disk, ephemeral and swap must not be negative.")
+        check_flavor(flavor)  # Nova's bounds: every sum of flavors stays countable
         created = t.Flavor()
         created.CopyFrom(flavor)
         created.id = flavor.id or str(uuid.uuid4())

@@ -3,10 +3,15 @@
 Each server gets: the request-context interceptor (request id and caller bound for the
 call and its log lines), per-method metrics, StratusError mapped to its gRPC status, the
 standard health service and reflection (so grpcurl can list and call everything).
+
+A request message that does not decode is the caller's error: grpc.aio would answer it
+with UNKNOWN, so the interceptor decodes every request itself and answers INVALID_ARGUMENT
+before the method runs (for a streamed request, when the bad message arrives).
 """
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from typing import Any
@@ -17,7 +22,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.runtime import context
-from services.runtime.errors import StratusError
+from services.runtime.errors import InvalidArgument, StratusError
 from services.runtime.metrics import (
     GRPC_SERVER_HANDLED,
     GRPC_SERVER_HANDLED_SECONDS,
@@ -38,6 +43,99 @@ def _code_of(servicer_context: grpc.aio.ServicerContext) -> str:
 
 async def _abort_with(error: StratusError, servicer_context: grpc.aio.ServicerContext) -> None:
     await servicer_context.abort(error.code, error.message)
+
+
+class Undecodable:
+    """What a request's bytes became when they are not a message of the method's type."""
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+    def error(self) -> InvalidArgument:
+        return InvalidArgument(f"Malformed request: the message does not decode ({self.problem}).")
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """`deserializer`, answering Undecodable instead of raising."""
+    if deserializer is None:
+        return None
+    decode = deserializer
+
+    def deserialize(raw: bytes) -> Any:
+        try:
+            return decode(raw)
+        except Exception as exc:  # DecodeError, and whatever a custom deserializer raises
+            return Undecodable(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+
+    return deserialize
+
+
+def _request_checked(behavior: Callable[..., Any], streamed: bool) -> Callable[..., Any]:
+    """`behavior`, refusing an undecodable request with INVALID_ARGUMENT (no context, no
+    metrics: for the health and reflection services). The wrapper is of the same kind as
+    `behavior` (coroutine or async generator), which is how grpc.aio tells them apart."""
+    if inspect.isasyncgenfunction(behavior):
+
+        async def stream_reply(
+            request: Any, servicer_context: grpc.aio.ServicerContext
+        ) -> AsyncIterator[Any]:
+            if streamed:
+                request = _aborting(request, servicer_context)
+            elif isinstance(request, Undecodable):
+                await _abort_with(request.error(), servicer_context)
+            async for response in behavior(request, servicer_context):
+                yield response
+
+        return stream_reply
+
+    async def reply(request: Any, servicer_context: grpc.aio.ServicerContext) -> Any:
+        if streamed:
+            request = _aborting(request, servicer_context)
+        elif isinstance(request, Undecodable):
+            await _abort_with(request.error(), servicer_context)
+        return await behavior(request, servicer_context)
+
+    return reply
+
+
+async def _aborting(
+    requests: AsyncIterator[Any], servicer_context: grpc.aio.ServicerContext
+) -> AsyncIterator[Any]:
+    """A request stream that ends the call with INVALID_ARGUMENT at an undecodable message,
+    whatever the method does with errors of its stream."""
+    async for request in requests:
+        if isinstance(request, Undecodable):
+            await _abort_with(request.error(), servicer_context)
+        yield request
+
+
+def _decoding_handler(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    """`handler` with its requests decoded by the tolerant deserializer and checked."""
+    deserializer = _tolerant(handler.request_deserializer)
+    serializer = handler.response_serializer
+    if handler.unary_unary:
+        return grpc.unary_unary_rpc_method_handler(
+            _request_checked(handler.unary_unary, streamed=False),
+            request_deserializer=deserializer,
+            response_serializer=serializer,
+        )
+    if handler.unary_stream:
+        return grpc.unary_stream_rpc_method_handler(
+            _request_checked(handler.unary_stream, streamed=False),
+            request_deserializer=deserializer,
+            response_serializer=serializer,
+        )
+    if handler.stream_unary:
+        return grpc.stream_unary_rpc_method_handler(
+            _request_checked(handler.stream_unary, streamed=True),
+            request_deserializer=deserializer,
+            response_serializer=serializer,
+        )
+    return grpc.stream_stream_rpc_method_handler(
+        _request_checked(handler.stream_stream, streamed=True),
+        request_deserializer=deserializer,
+        response_serializer=serializer,
+    )
 
 
 # Who is calling: from the call's full method name and metadata, a request context, or
@@ -69,7 +167,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             return handler
         service, method = split_method(handler_call_details.method)
         if service.startswith("grpc."):
-            return handler  # health and reflection: no context, no metrics
+            # Health and reflection: no context, no metrics, but the same decoding rule.
+            return _decoding_handler(handler)
         metadata = tuple(handler_call_details.invocation_metadata or ())
         full_method = handler_call_details.method
         authenticate = self.authenticate
@@ -83,14 +182,20 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                 time.perf_counter() - started
             )
 
-        def unary_response(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
+        def unary_response(
+            behavior: Callable[..., Awaitable[Any]], streamed: bool
+        ) -> Callable[..., Any]:
             async def wrapped(request: Any, servicer_context: grpc.aio.ServicerContext) -> Any:
                 started = time.perf_counter()
                 try:
                     ctx = caller()
+                    if isinstance(request, Undecodable):
+                        raise request.error()
                 except StratusError as error:
                     finish(started, servicer_context)
                     await _abort_with(error, servicer_context)
+                if streamed:
+                    request = _aborting(request, servicer_context)
                 with context.bound(ctx):
                     await servicer_context.send_initial_metadata(
                         [(context.REQUEST_ID_KEY, ctx.request_id)]
@@ -105,16 +210,22 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 
             return wrapped
 
-        def stream_response(behavior: Callable[..., AsyncIterator[Any]]) -> Callable[..., Any]:
+        def stream_response(
+            behavior: Callable[..., AsyncIterator[Any]], streamed: bool
+        ) -> Callable[..., Any]:
             async def wrapped(
                 request: Any, servicer_context: grpc.aio.ServicerContext
             ) -> AsyncIterator[Any]:
                 started = time.perf_counter()
                 try:
                     ctx = caller()
+                    if isinstance(request, Undecodable):
+                        raise request.error()
                 except StratusError as error:
                     finish(started, servicer_context)
                     await _abort_with(error, servicer_context)
+                if streamed:
+                    request = _aborting(request, servicer_context)
                 with context.bound(ctx):
                     try:
                         async for response in behavior(request, servicer_context):
@@ -127,27 +238,28 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 
             return wrapped
 
+        deserializer = _tolerant(handler.request_deserializer)
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                unary_response(handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
+                unary_response(handler.unary_unary, streamed=False),
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(
-                unary_response(handler.stream_unary),
-                request_deserializer=handler.request_deserializer,
+                unary_response(handler.stream_unary, streamed=True),
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                stream_response(handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
+                stream_response(handler.unary_stream, streamed=False),
+                request_deserializer=deserializer,
                 response_serializer=handler.response_serializer,
             )
         return grpc.stream_stream_rpc_method_handler(
-            stream_response(handler.stream_stream),
-            request_deserializer=handler.request_deserializer,
+            stream_response(handler.stream_stream, streamed=True),
+            request_deserializer=deserializer,
             response_serializer=handler.response_serializer,
         )
 

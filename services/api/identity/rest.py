@@ -8,7 +8,6 @@ compute context is not needed for them; errors answer in Keystone's JSON:
 from __future__ import annotations
 
 import http
-import json
 from collections.abc import Callable, Coroutine, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -33,6 +32,7 @@ from services.api.identity.service import (
 )
 from services.api.identity.tokens import TokenManager, TokenPayload
 from services.api.rest.errors import ApiError, http_status
+from services.api.rest.parsing import decode_json
 from services.runtime.context import RequestContext, new_request_id
 from services.runtime.errors import StratusError, Unauthenticated
 from stratus.v1 import identity_pb2 as ident
@@ -248,10 +248,7 @@ async def json_object(request: Request, key: str) -> dict[str, Any]:
         raise ApiError(413, f"Request body too large: at most {MAX_BODY_BYTES} bytes.")
     if not raw.strip():
         raise BadRequest("Malformed request body: a JSON object is required.")
-    try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise BadRequest("Malformed request body: it is not valid JSON.") from None
+    document = decode_json(raw)  # bounded depth, valid Unicode: else a 400 saying why
     if not isinstance(document, dict) or not isinstance(document.get(key), dict):
         raise BadRequest(f"Malformed request body: '{key}' must be an object.")
     return document[key]

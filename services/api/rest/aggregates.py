@@ -158,7 +158,7 @@ async def update_aggregate(
     return {"aggregate": views.aggregate(updated, version)}
 
 
-@router.delete("/os-aggregates/{aggregate_id}")
+@router.delete("/os-aggregates/{aggregate_id}", response_class=Response)
 async def delete_aggregate(aggregate_id: str, api: Api, ctx: Ctx) -> Response:
     """Nova answers 200 with an empty body."""
     await api.delete_aggregate(ctx, aggregate_id)

@@ -10,9 +10,11 @@ from __future__ import annotations
 import inspect
 import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import structlog
 from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api.rest import (
@@ -143,6 +145,78 @@ async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
 
 
+# What every compute error answers (Nova's fault: one key, the fault's name) and what every
+# identity error answers (Keystone's `error`).
+_FAULT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "minProperties": 1,
+    "maxProperties": 1,
+    "additionalProperties": {
+        "type": "object",
+        "required": ["code", "message"],
+        "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
+    },
+}
+_IDENTITY_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "integer"}, "message": {"type": "string"}},
+        }
+    },
+}
+_IDENTITY_PREFIXES = ("/identity", "/v3", "/v2.0")
+# The refusals any operation may answer: the request (400), the caller (401, 403), what it
+# names (404), the microversion (406), the state it meets (409), the body's size and type
+# (413, 415), what Stratus does not serve (501) and a dependency that is down (503).
+FAULT_RESPONSES = {
+    "400": "Bad request: the message says what is wrong.",
+    "401": "No valid token.",
+    "403": "Policy does not allow this, or a quota is exceeded.",
+    "404": "No such resource.",
+    "406": "The requested microversion is not supported.",
+    "409": "The resource's state does not allow this now.",
+    "413": "The request body is too large.",
+    "415": "The body is not JSON.",
+    "501": "Not implemented by Stratus.",
+    "503": "A service Stratus depends on is unavailable; try again.",
+}
+
+
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    """The served OpenAPI document: FastAPI's, with the faults every operation may answer
+    in Nova's (or, for identity, Keystone's) error shape instead of FastAPI's 422, which
+    the gateway never answers (it answers 400, as Nova does)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    document = get_openapi(title=app.title, version=app.version, routes=app.routes)
+    for path, operations in document.get("paths", {}).items():
+        schema = _IDENTITY_ERROR_SCHEMA if path.startswith(_IDENTITY_PREFIXES) else _FAULT_SCHEMA
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            for status, description in FAULT_RESPONSES.items():
+                responses.setdefault(
+                    status,
+                    {
+                        "description": description,
+                        "content": {"application/json": {"schema": schema}},
+                    },
+                )
+    schemas = document.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    if "components" in document and not schemas:
+        document["components"].pop("schemas", None)
+        if not document["components"]:
+            del document["components"]
+    app.openapi_schema = document
+    return document
+
+
 def create_app(
     api: ComputeApiLike,
     context_factory: ContextFactory = request_context,
@@ -176,6 +250,7 @@ def create_app(
         quotas,
     ):
         app.include_router(module.router)
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     app.add_middleware(GatewayMiddleware, context_factory=context_factory)
     app.add_middleware(RestMetrics)  # outermost: also counts what the gateway refuses
     return app

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -32,6 +33,7 @@ Ctx = Annotated[RequestContext, Depends(get_context)]
 # Server action keys this module answers instead of the power-action handler.
 ACTIONS = frozenset({"os-getConsoleOutput", "os-getVNCConsole"})
 
+_LENGTH_TEXT = re.compile(r"-?[0-9]+")
 _LENGTH = {
     "oneOf": [
         {"type": "integer", "minimum": -1},
@@ -53,10 +55,21 @@ REMOTE_CONSOLE_SCHEMA = {
         }
     },
 }
-CONSOLE_OUTPUT_SCHEMA = {
+CONSOLE_OUTPUT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
         "os-getConsoleOutput": {"type": ["object", "null"], "properties": {"length": _LENGTH}}
+    },
+}
+
+
+# The console actions' bodies, as the server action route documents them.
+ACTION_PROPERTIES: dict[str, Any] = {
+    "os-getConsoleOutput": CONSOLE_OUTPUT_SCHEMA["properties"]["os-getConsoleOutput"],
+    "os-getVNCConsole": {
+        "type": "object",
+        "required": ["type"],
+        "properties": {"type": {"type": "string", "enum": ["novnc"]}},
     },
 }
 
@@ -79,12 +92,14 @@ def console_length(value: Any) -> int:
         raise BadRequest("length must be an integer.")
     if isinstance(value, str):
         text = value.strip()
-        if not text.lstrip("-").isdigit():
+        if not _LENGTH_TEXT.fullmatch(text):
             raise BadRequest(f"length must be an integer, got {value!r}.")
-        value = int(text)
+        magnitude = parsing.digits_value(text.removeprefix("-"))
+        value = -magnitude if text.startswith("-") else magnitude
     if value < -1:
         raise BadRequest("length must be -1 (all) or a number of lines.")
-    return 0 if value == -1 else value
+    # More lines than a log can hold is all of it, as Nova reads any length.
+    return 0 if value == -1 or value > parsing.MAX_INT else value
 
 
 def _options(body: dict[str, Any], key: str) -> dict[str, Any]:

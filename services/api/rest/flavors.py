@@ -158,7 +158,7 @@ async def create_flavor(
     return {"flavor": views.flavor_detail(created, links, version)}
 
 
-@router.delete("/flavors/{flavor_id}", status_code=202)
+@router.delete("/flavors/{flavor_id}", status_code=202, response_class=Response)
 async def delete_flavor(flavor_id: str, api: Api, ctx: Ctx) -> Response:
     await api.delete_flavor(ctx, flavor_id)
     return Response(status_code=202)
@@ -260,7 +260,7 @@ async def update_extra_spec(
     return spec
 
 
-@router.delete("/flavors/{flavor_id}/os-extra_specs/{key}")
+@router.delete("/flavors/{flavor_id}/os-extra_specs/{key}", response_class=Response)
 async def delete_extra_spec(flavor_id: str, key: str, api: Api, ctx: Ctx) -> Response:
     """Nova answers 200 with an empty body."""
     await api.delete_flavor_extra_spec(ctx, flavor_id, key)

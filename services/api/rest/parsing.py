@@ -3,11 +3,19 @@
 The gateway checks shape only (JSON syntax, required keys, types); the service layer checks
 meaning (names, counts, existence). Accepted forms follow Nova's JSON schemas: integers may
 come as digit strings, booleans as Nova's boolean strings.
+
+A body is refused before it is parsed when it is larger than Nova's request size limit or
+nests deeper than any Compute body does, so no request can exhaust the parser's stack; after
+parsing, text that is not valid Unicode (an unpaired surrogate written as a \\u escape) and
+JSON's non-standard NaN and Infinity are refused as well, so every string that reaches the
+service layer can be stored.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -15,9 +23,22 @@ from typing import Any
 from fastapi import Request
 from google.protobuf import timestamp_pb2
 
+from services.api import validation
 from services.api.rest.errors import ApiError, BadRequest
 
 JSON_CONTENT_TYPES = frozenset({"application/json", "application/vnd.openstack.compute+json"})
+
+# Nova's request size limit (oslo.middleware's max_request_body_size): 112 KiB.
+MAX_BODY_BYTES = 114_688
+# Compute bodies nest at most 5 deep; 32 leaves room and keeps every walk over them shallow.
+MAX_JSON_DEPTH = validation.MAX_JSON_DEPTH
+# The largest value of Nova's integer columns (nova/db/constants.py MAX_INT).
+MAX_INT = 2**31 - 1
+# The largest float a single-precision column holds (Nova's SQL_SP_FLOAT_MAX).
+MAX_FLOAT = 3.40282e38
+
+_DIGITS = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
 
 _TRUE = frozenset({"1", "t", "true", "on", "y", "yes"})
 _FALSE = frozenset({"0", "f", "false", "off", "n", "no"})
@@ -29,17 +50,65 @@ def invalid(field: str, value: Any, reason: str) -> BadRequest:
 
 
 async def json_body(request: Request) -> Any:
-    """The request's JSON document; 415 for a non-JSON content type, 400 for bad JSON."""
+    """The request's JSON document; 415 for a non-JSON content type, 413 for a body over
+    Nova's size limit, 400 for anything that is not a JSON document Stratus can store."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type and content_type not in JSON_CONTENT_TYPES:
         raise ApiError(415, f"Unsupported Content-Type {content_type!r}: send application/json.")
     raw = await request.body()
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError(413, f"Request is too large: the limit is {MAX_BODY_BYTES} bytes.")
+    return decode_json(raw)
+
+
+def digits_value(text: str) -> int:
+    """The value of a string of ASCII digits; one with more digits than any 64-bit number
+    has counts as 2**64 (Python refuses to convert very long digit strings at all)."""
+    return int(text) if len(text) <= 20 else 2**64
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _unicode_problem(document: Any) -> str:
+    """The first string (key or value) that is not valid Unicode, "" when all are."""
+    pending = [document]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif isinstance(item, str) and not item.isascii():
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return item.encode("utf-8", "backslashreplace").decode("ascii")
+    return ""
+
+
+def decode_json(raw: bytes | str, what: str = "request body") -> Any:
+    """A JSON text as Python values; BadRequest naming the problem when it is not JSON,
+    nests deeper than MAX_JSON_DEPTH, uses NaN or Infinity, or holds an unpaired surrogate."""
     if not raw.strip():
-        raise BadRequest("Malformed request body: the body is empty; a JSON object is required.")
+        raise BadRequest(f"Malformed {what}: the body is empty; a JSON object is required.")
+    if validation.json_depth(raw) > MAX_JSON_DEPTH:
+        raise BadRequest(
+            f"Malformed {what}: arrays and objects nest more than {MAX_JSON_DEPTH} levels deep."
+        )
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest(f"Malformed request body: {exc}") from None
+        document = json.loads(raw, parse_constant=_refuse_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise BadRequest(f"Malformed {what}: {exc}") from None
+    problem = _unicode_problem(document)
+    if problem:
+        raise BadRequest(
+            f"Malformed {what}: the text {problem} holds an unpaired surrogate, which is not "
+            "valid Unicode."
+        )
+    return document
 
 
 def require_object(document: Any, key: str) -> dict[str, Any]:
@@ -117,34 +186,34 @@ def integer(
     number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and value.strip().isdigit():
-        number = int(value.strip())
+    elif isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+        number = digits_value(value.strip())
     if number is None:
         raise invalid(key, value, f"{value!r} is not of type 'integer'")
     if number < minimum:
         raise invalid(key, value, f"{number} is less than the minimum of {minimum}")
-    if number > 2**31 - 1:
-        raise invalid(key, value, f"{number} is greater than the maximum of {2**31 - 1}")
+    if number > MAX_INT:
+        raise invalid(key, value, f"{number} is greater than the maximum of {MAX_INT}")
     return number
 
 
 def number(obj: Mapping[str, Any], key: str, *, default: float) -> float:
-    """A positive number (`rxtx_factor`)."""
+    """A positive, finite number up to MAX_FLOAT (`rxtx_factor`), or a string of decimal
+    digits, as Nova's flavor schema takes it."""
     if key not in obj or obj[key] is None:
         return default
     value = obj[key]
     parsed: float | None = None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        parsed = float(value)
-    elif isinstance(value, str):
-        try:
-            parsed = float(value)
-        except ValueError:
-            parsed = None
-    if parsed is None:
+        parsed = float(value) if abs(value) <= MAX_FLOAT else math.inf
+    elif isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        parsed = float(value.strip())
+    if parsed is None or math.isnan(parsed):
         raise invalid(key, value, f"{value!r} is not of type 'number'")
     if not parsed > 0:
         raise invalid(key, value, f"{parsed} is less than or equal to the minimum of 0")
+    if parsed > MAX_FLOAT:
+        raise invalid(key, value, f"{value} is greater than the maximum of {MAX_FLOAT}")
     return parsed
 
 
@@ -221,17 +290,19 @@ def single_action(body: Any, allowed: tuple[str, ...]) -> tuple[str, Any]:
 # ---------------------------------------------------------------------------- query strings
 
 
-def query_int(request: Request, key: str) -> int | None:
-    """A non-negative integer query parameter (`limit`), None when absent."""
+def query_int(request: Request, key: str, *, maximum: int = MAX_INT) -> int | None:
+    """A non-negative integer query parameter (`limit`) up to `maximum`, None when absent."""
     raw = request.query_params.get(key)
     if raw is None:
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"{key} param must be an integer") from None
-    if value < 0:
+    text = raw.strip()
+    if not _DIGITS.fullmatch(text.removeprefix("-")):
+        raise BadRequest(f"{key} param must be an integer")
+    if text.startswith("-"):
         raise BadRequest(f"{key} param must be positive")
+    value = digits_value(text)
+    if value > maximum:
+        raise BadRequest(f"{key} param must be at most {maximum}")
     return value
 
 

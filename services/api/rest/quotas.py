@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -18,9 +19,10 @@ router = APIRouter(prefix="/v2.1")
 Api = Annotated[ComputeApiLike, Depends(get_api)]
 Ctx = Annotated[RequestContext, Depends(get_context)]
 
+_LIMIT_TEXT = re.compile(r"-?[0-9]+")
 _LIMIT = {
     "oneOf": [
-        {"type": "integer", "minimum": -1},
+        {"type": "integer", "minimum": -1, "maximum": parsing.MAX_INT},
         {"type": "string", "pattern": "^-?[0-9]+$"},
     ]
 }
@@ -52,8 +54,11 @@ def quota_update(body: Any, version: Microversion = mv.MAX) -> tuple[dict[str, i
         number: int | None = None
         if isinstance(value, int) and not isinstance(value, bool):
             number = value
-        elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            number = int(value.strip())
+        elif isinstance(value, str) and _LIMIT_TEXT.fullmatch(value.strip()):
+            text = value.strip()
+            number = (
+                -parsing.digits_value(text[1:]) if text[0] == "-" else parsing.digits_value(text)
+            )
         if number is None:
             raise parsing.invalid(f"quota_set.{name}", value, f"{value!r} is not of type 'integer'")
         limits[name] = number
@@ -94,7 +99,7 @@ async def update(
     return views.quota_set(updated, version, with_id=False)
 
 
-@router.delete("/os-quota-sets/{project_id}", status_code=202)
+@router.delete("/os-quota-sets/{project_id}", status_code=202, response_class=Response)
 async def revert(project_id: str, api: Api, ctx: Ctx) -> Response:
     """Back to the defaults (Nova answers 202 with no body)."""
     await api.delete_quota_set(ctx, project_id)

@@ -31,6 +31,8 @@ ACTIONS = {
     "resume": "resume",
 }
 REBOOT_TYPES = frozenset({"SOFT", "HARD"})
+# Nova's reboot schema takes these spellings of the type, and no other.
+REBOOT_TYPE_SPELLINGS = ("HARD", "Hard", "hard", "SOFT", "Soft", "soft")
 
 # The documented shapes (OpenAPI only: bodies are parsed by the functions below).
 _REF = {"oneOf": [{"type": "string", "minLength": 1}, {"type": "integer"}]}
@@ -48,7 +50,13 @@ CREATE_SCHEMA = {
                 "imageRef": {"type": "string"},
                 "min_count": _COUNT,
                 "max_count": _COUNT,
-                "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+                "metadata": {
+                    "type": "object",
+                    "patternProperties": {
+                        "^[a-zA-Z0-9-_:. ]{1,255}$": {"type": "string", "maxLength": 255}
+                    },
+                    "additionalProperties": False,
+                },
                 "return_reservation_id": {"type": "boolean"},
                 "availability_zone": {"type": "string"},
                 "networks": {
@@ -78,16 +86,20 @@ CREATE_SCHEMA = {
 }
 # Where Nova reads the scheduler hints: beside "server", under either name.
 HINT_KEYS = ("os:scheduler_hints", "OS-SCH-HNT:scheduler_hints")
-ACTION_SCHEMA = {
+# Nova's action schemas: the value of every action but reboot is not read (any JSON value,
+# null by convention; Nova's own schemas say "{}"); reboot takes {"type": ...} and nothing
+# else.
+ACTION_SCHEMA: dict[str, Any] = {
     "type": "object",
     "minProperties": 1,
     "maxProperties": 1,
     "properties": {
-        **{key: {"type": "null"} for key in ACTIONS if key != "reboot"},
+        **{key: {} for key in ACTIONS if key != "reboot"},
         "reboot": {
             "type": "object",
             "required": ["type"],
-            "properties": {"type": {"type": "string", "enum": sorted(REBOOT_TYPES)}},
+            "properties": {"type": {"type": "string", "enum": list(REBOOT_TYPE_SPELLINGS)}},
+            "additionalProperties": False,
         },
     },
     "additionalProperties": False,
@@ -98,7 +110,7 @@ _LIST_PARAMETERS = [
         ("name", {"type": "string"}),
         ("status", {"type": "string"}),
         ("host", {"type": "string"}),
-        ("limit", {"type": "integer", "minimum": 0}),
+        ("limit", {"type": "integer", "minimum": 0, "maximum": parsing.MAX_INT}),
         ("marker", {"type": "string"}),
         ("changes-since", {"type": "string", "format": "date-time"}),
         ("all_tenants", {"type": "string"}),
@@ -164,10 +176,14 @@ def action_request(body: Any) -> tuple[str, str]:
             raise parsing.invalid("reboot", value, f"{value!r} is not of type 'object'")
         if "type" not in value:
             raise BadRequest("'type' is a required property")
+        parsing.only_keys(value, ("type",), "reboot")
         raw = value["type"]
-        if not isinstance(raw, str) or raw.upper() not in REBOOT_TYPES:
-            raise parsing.invalid("type", raw, f"{raw!r} is not one of ['SOFT', 'HARD']")
+        if not isinstance(raw, str) or raw not in REBOOT_TYPE_SPELLINGS:
+            raise parsing.invalid(
+                "type", raw, f"{raw!r} is not one of {list(REBOOT_TYPE_SPELLINGS)}"
+            )
         reboot_type = raw.upper()
+    # The other actions' values are not read, as in Nova ({"suspend": null} by convention).
     return ACTIONS[key], reboot_type
 
 
@@ -462,7 +478,9 @@ def list_request(
     if "deleted" in params and parsing.query_flag(request, "deleted"):
         nothing = True
     limit = parsing.query_int(request, "limit")
-    if limit is not None:
+    if limit == 0:
+        nothing = True  # Nova answers limit=0 with an empty page
+    elif limit is not None:
         message.limit = limit
     for key, field in (("changes-since", "changes_since"), ("changes-before", "changes_before")):
         raw = params.get(key) if key in known else None

@@ -157,8 +157,23 @@ async def delete_server(server_id: str, api: Api, ctx: Ctx) -> Response:
     return Response(status_code=204)
 
 
+_ACTION_DOC = json_body_doc(
+    {**ACTION_SCHEMA, "properties": {**ACTION_SCHEMA["properties"], **consoles.ACTION_PROPERTIES}}
+)
+
+
 @router.post(
-    "/servers/{server_id}/action", status_code=202, openapi_extra=json_body_doc(ACTION_SCHEMA)
+    "/servers/{server_id}/action",
+    status_code=202,
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The answer of a console action (os-getConsoleOutput, "
+            "os-getVNCConsole)",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+    openapi_extra=_ACTION_DOC,
 )
 async def server_action(server_id: str, request: Request, api: Api, ctx: Ctx) -> Response:
     body = await parsing.json_body(request)
@@ -212,7 +227,12 @@ async def check_tag(server_id: str, tag: str, api: Api, ctx: Ctx, version: Versi
     return Response(status_code=204)
 
 
-@router.put("/servers/{server_id}/tags/{tag}")
+@router.put(
+    "/servers/{server_id}/tags/{tag}",
+    status_code=201,
+    response_class=Response,
+    responses={204: {"description": "The server had the tag already"}},
+)
 async def add_tag(
     server_id: str, tag: str, api: Api, ctx: Ctx, links: LinksDep, version: Version
 ) -> Response:
