@@ -10,6 +10,10 @@ The release deletes the charge and subtracts it in one transaction that compares
 keys, so it happens exactly once however often a delete is retried: a second attempt finds
 no charge. A server that failed to build (ERROR) keeps its charge until it is deleted, as
 Nova keeps counting ERROR instances.
+
+Deleting a project compares its usage record too, and leaves it marked `project_deleted`:
+a boot that read the usage before the delete loses its compare, and one that reads it
+after (with a token not yet revoked) is refused here, so no server outlives its project.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from services.runtime.errors import Unavailable
+from services.runtime.errors import Unauthenticated, Unavailable
 from services.state.repository import MAX_CAS_ATTEMPTS, Versioned
 from services.state.store import Store
 from stratus.v1 import compute_pb2
@@ -35,7 +39,12 @@ def charge_of(instance: t.Instance) -> compute_pb2.QuotaCharge:
 def added(
     usage: compute_pb2.QuotaUsage, amounts: Mapping[str, int], sign: int = 1
 ) -> compute_pb2.QuotaUsage:
-    """`usage` with `amounts` added (sign 1) or taken away (sign -1); never below zero."""
+    """`usage` with `amounts` added (sign 1) or taken away (sign -1); never below zero.
+
+    A deleted project takes no new charge: Unauthenticated (its tokens are being revoked).
+    """
+    if usage.project_deleted and sign > 0 and any(amount > 0 for amount in amounts.values()):
+        raise Unauthenticated(f"Project {usage.project_id} has been deleted.")
     result = compute_pb2.QuotaUsage()
     result.CopyFrom(usage)
     for resource, amount in amounts.items():

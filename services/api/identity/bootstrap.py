@@ -33,7 +33,8 @@ async def ensure_bootstrap(store: Store, admin_password: str) -> tuple[ident.Use
     """Project "admin" and user "admin" holding the global role admin, created if missing.
 
     The admin user is also a member of the admin project, so its project-scoped token
-    carries both roles (admin, member), like devstack's admin.
+    carries both roles (admin, member), like devstack's admin. The admin project is
+    immutable: it can be neither deleted nor disabled (that would lock the admin out).
     """
     # Creating records and assigning roles never issues or revokes: no keys are needed.
     api = IdentityApi(store, TokenManager(store.etcd))
@@ -42,6 +43,8 @@ async def ensure_bootstrap(store: Store, admin_password: str) -> tuple[ident.Use
         lambda: api.create_project(system, ADMIN_PROJECT, "Bootstrap project for the cloud admin"),
         lambda: _project_named(api, ADMIN_PROJECT),
     )
+    if not project.immutable:
+        project = (await store.projects.update(project.id, _make_immutable)).message
     user = await _ensure(
         lambda: api.create_user(system, ADMIN_USER, admin_password, default_project_id=project.id),
         lambda: _user_named(api, ADMIN_USER),
@@ -50,6 +53,10 @@ async def ensure_bootstrap(store: Store, admin_password: str) -> tuple[ident.Use
     await api.assign_role(system, project.id, user.id, "member")
     log.info("identity bootstrapped", user_id=user.id, project_id=project.id)
     return user, project
+
+
+def _make_immutable(project: ident.Project) -> None:
+    project.immutable = True
 
 
 async def _ensure(create: Any, find: Any) -> Any:

@@ -172,7 +172,7 @@ def project_view(project: ident.Project, base: str) -> dict[str, Any]:
         "is_domain": False,
         "parent_id": project.domain_id,
         "tags": [],
-        "options": {},
+        "options": {"immutable": True} if project.immutable else {},
         "links": {"self": f"{base}{CANONICAL_PREFIX}/projects/{project.id}"},
     }
 

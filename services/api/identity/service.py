@@ -8,6 +8,11 @@ Both the gRPC servicer and the REST router call this class; the rules live here 
   token is scoped to, and look users up to do so;
 - anyone may read their own user, their own project and their own role assignments.
 
+Stratus owns both identity and compute, so a project is deleted only when it owns nothing
+any more (no servers, no server groups: a Conflict names what is left), and never the
+bootstrap admin project, which is immutable (Keystone's resource option): deleting it would
+lock the cloud admin out and orphan its servers.
+
 Names are unique per domain; a name index key (`project_names/`, `user_names/`) is written
 in the same transaction as the record, so two creates of one name cannot both succeed.
 """
@@ -23,8 +28,6 @@ from typing import Any
 from urllib.parse import quote
 
 import structlog
-from aetcd.transactions import Delete
-from aetcd.utils import prefix_range_end
 from google.protobuf import timestamp_pb2
 
 from services.api.identity import passwords
@@ -32,6 +35,7 @@ from services.api.identity.tokens import IssuedToken, TokenManager, TokenPayload
 from services.runtime.context import RequestContext
 from services.runtime.errors import (
     AlreadyExists,
+    Conflict,
     InvalidArgument,
     NotFound,
     PermissionDenied,
@@ -40,8 +44,10 @@ from services.runtime.errors import (
 )
 from services.state import etcd as ops
 from services.state import keys
+from services.state import quotas as usage_records
 from services.state.repository import MAX_CAS_ATTEMPTS
 from services.state.store import Store
+from stratus.v1 import compute_pb2
 from stratus.v1 import identity_pb2 as ident
 
 log = structlog.get_logger(__name__)
@@ -142,6 +148,35 @@ def _check_id(kind: str, value: str) -> str:
     if not value or "/" in value or len(value) > 64 or _CONTROL.search(value):
         raise NotFound(f"Could not find {kind}: {value[:64]}.")
     return value
+
+
+def immutable_refusal(project: ident.Project, action: str) -> PermissionDenied:
+    return PermissionDenied(
+        f"Unable to {action} immutable project resource: `{project.id}`. It is the bootstrap "
+        "admin project, the cloud admin's own."
+    )
+
+
+# How the resources a project's quota usage counts are named when it still owns them; the
+# cores and RAM of its servers go without saying.
+_OWNED_NAMES = {
+    "instances": ("server", "servers"),
+    "server_groups": ("server group", "server groups"),
+}
+_FOLLOW_SERVERS = frozenset({"cores", "ram"})
+
+
+def still_owned(usage: compute_pb2.QuotaUsage) -> str:
+    """What a project's usage says it still owns ("2 servers and 1 server group"); "" for
+    nothing."""
+    in_use = {name: amount for name, amount in usage.in_use.items() if amount > 0}
+    if in_use.get("instances"):
+        in_use = {name: amount for name, amount in in_use.items() if name not in _FOLLOW_SERVERS}
+    parts = []
+    for name, amount in sorted(in_use.items()):
+        singular, plural = _OWNED_NAMES.get(name, (f"{name} in use", f"{name} in use"))
+        parts.append(f"{amount} {singular if amount == 1 else plural}")
+    return " and ".join(parts) if len(parts) < 3 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def is_admin(ctx: RequestContext) -> bool:
@@ -345,6 +380,8 @@ class IdentityApi:
             _check_text("description", description)
 
         def mutate(project: ident.Project) -> None:
+            if project.immutable and enabled is False:
+                raise immutable_refusal(project, "disable")
             if description is not None:
                 project.description = description
             if enabled is not None:
@@ -410,24 +447,57 @@ class IdentityApi:
         raise Unavailable(f"{kind} {record_id} is changing too fast; try again.")
 
     async def delete_project(self, ctx: RequestContext, project_id: str) -> None:
-        """Delete the project, its name and every role assignment in it; revoke its tokens."""
+        """Delete the project with its name, role assignments, quota overrides and flavor
+        access; revoke its tokens.
+
+        Refused (Conflict, naming what is left) while the project owns servers or server
+        groups, and always (PermissionDenied) for the immutable bootstrap admin project. The
+        project's quota usage is the proof it owns nothing: every boot and every group create
+        writes it in the transaction that records them. The delete compares its revision,
+        so a concurrent boot either lands first (and the delete answers Conflict) or loses,
+        and leaves it marked deleted, so that a boot with a token not yet revoked is refused.
+        """
         _require_admin(ctx, "delete projects")
-        found = await self.store.projects.get(project_id)
-        if found is None:
-            raise NotFound(f"Could not find project: {project_id[:64]}.")
-        assignments = f"{keys.ROLE_ASSIGNMENTS}{project_id}/"
-        result = await self.store.etcd.txn(
-            [self.store.projects.unchanged(project_id, found.mod_revision)],
-            [
-                self.store.projects.delete_op(project_id),
-                ops.delete(_name_key(keys.PROJECT_NAMES, found.message.name)),
-                Delete(assignments.encode(), range_end=prefix_range_end(assignments.encode())),
-            ],
-        )
-        if not result.succeeded:
-            raise Unavailable(f"project {project_id} changed while being deleted; try again.")
+        for _ in range(MAX_CAS_ATTEMPTS):
+            found = await self.store.projects.get(_check_id("project", project_id))
+            if found is None:
+                raise NotFound(f"Could not find project: {project_id[:64]}.")
+            if found.message.immutable:
+                raise immutable_refusal(found.message, "delete")
+            usage = await usage_records.usage_of(self.store, project_id)
+            owned = still_owned(usage.message)
+            if owned:
+                raise Conflict(
+                    f"Project {project_id} still owns {owned}; delete them before the project."
+                )
+            result = await self.store.etcd.txn(
+                [
+                    self.store.projects.unchanged(project_id, found.mod_revision),
+                    self.store.quota_usage.unchanged(project_id, usage.mod_revision),
+                ],
+                [
+                    self.store.projects.delete_op(project_id),
+                    ops.delete(_name_key(keys.PROJECT_NAMES, found.message.name)),
+                    ops.delete_prefix(f"{keys.ROLE_ASSIGNMENTS}{project_id}/"),
+                    self.store.quotas.delete_op(project_id),
+                    self.store.quota_usage.put_op(
+                        project_id,
+                        compute_pb2.QuotaUsage(project_id=project_id, project_deleted=True),
+                    ),
+                    *(ops.delete(key) for key in await self._flavor_grants_of(project_id)),
+                ],
+            )
+            if result.succeeded:
+                break
+        else:
+            raise Unavailable(f"project {project_id} is changing too fast; try again.")
         await self.tokens.revoke_project(project_id)
         log.info("project deleted", project_id=project_id)
+
+    async def _flavor_grants_of(self, project_id: str) -> list[str]:
+        """The keys of the flavor access grants given to the project."""
+        kvs, _ = await self.store.etcd.list(keys.FLAVOR_ACCESS)
+        return [kv.key for kv in kvs if kv.key.endswith("/" + project_id)]
 
     # --- users ------------------------------------------------------------------------------
 
