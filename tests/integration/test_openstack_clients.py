@@ -128,6 +128,28 @@ def test_flavor_create_and_delete(osc) -> None:  # type: ignore[no-untyped-def]
     assert name not in {f["Name"] for f in osc("flavor", "list", "-f", "json")}
 
 
+def test_private_flavor_access(osc) -> None:  # type: ignore[no-untyped-def]
+    """`flavor set/unset --project` reach os-flavor-access; `flavor list` shows a private
+    flavor only with --private or --all, as against Nova."""
+    name = unique("osc-private")
+    made = osc(
+        "flavor", "create", "--private", "--ram", "256", "--disk", "1", "--vcpus", "1", name,
+        "-f", "json",
+    )  # fmt: skip
+    project = osc("project", "create", unique("osc-access"), "-f", "json")
+    osc("flavor", "set", "--project", project["id"], made["id"])
+    shown = osc("flavor", "show", made["id"], "-f", "json")
+    assert shown["os-flavor-access:is_public"] is False
+    assert shown["access_project_ids"] == [project["id"]]
+    assert name not in {f["Name"] for f in osc("flavor", "list", "-f", "json")}
+    assert name in {f["Name"] for f in osc("flavor", "list", "--private", "-f", "json")}
+    assert name in {f["Name"] for f in osc("flavor", "list", "--all", "-f", "json")}
+    osc("flavor", "unset", "--project", project["id"], made["id"])
+    assert osc("flavor", "show", made["id"], "-f", "json")["access_project_ids"] == []
+    osc("flavor", "delete", made["id"])
+    osc("project", "delete", project["id"])
+
+
 def test_server_create_forms_and_list_paging(osc) -> None:  # type: ignore[no-untyped-def]
     name = unique("osc-many")
     osc(
