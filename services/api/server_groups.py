@@ -114,7 +114,8 @@ class ServerGroupOps(quotas.QuotaOps):
         return (await self._visible_group(ctx, group_id)).message
 
     async def delete_server_group(self, ctx: RequestContext, group_id: str) -> None:
-        """Delete the group and give back its quota in one transaction (exactly once)."""
+        """Delete the group, its placement record, and give back its quota in one
+        transaction (exactly once)."""
         policy.enforce(ctx, "compute:delete_server_group")
         for _ in range(MAX_CAS_ATTEMPTS):
             current = await self._visible_group(ctx, group_id)
@@ -127,6 +128,9 @@ class ServerGroupOps(quotas.QuotaOps):
                 ],
                 [
                     self.store.server_groups.delete_op(group_id),
+                    # Where its members are claimed goes with it (a claim never rewrites it:
+                    # it creates the record only while the group exists).
+                    self.store.server_group_placements.delete_op(group_id),
                     self.store.quota_usage.put_op(
                         project_id,
                         usage_records.added(usage.message, {"server_groups": 1}, -1),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import overload
 
 import numpy as np
@@ -17,7 +17,7 @@ from services.scheduler.host_state import HostState, HostStateView, HostTable, f
 from services.scheduler.request_spec import RequestSpec
 from services.scheduler.weighers import Weighed, weigh_rows
 from services.scheduler.weighers.base import BaseWeigher
-from services.state import claims
+from services.state import claims, placement
 from services.state.store import Store
 from stratus.v1 import scheduler_pb2, types_pb2
 
@@ -42,9 +42,20 @@ CLAIM_CONFLICTS = Counter(
     "stratus_scheduler_claim_conflicts_total",
     "Claims lost to a concurrent change of the host's usage (the next host was tried).",
 )
+GROUP_CONFLICTS = Counter(
+    "stratus_scheduler_group_conflicts_total",
+    "Claims refused because another member of the server group was placed meanwhile "
+    "(the request was decided again on the group's new placement).",
+)
 
 EXPLAIN_SAMPLE = 20
 EXPLAIN_TOP = 10
+
+
+# How often a member of a hard server group is decided again after other members changed
+# the group's placement under it. Each round is lost only to a member that was placed, so
+# this bounds the members one request can be outrun by.
+MAX_GROUP_ROUNDS = 32
 
 
 # Hosts ranked eagerly per decision. Only the best few are ever read unless claims keep
@@ -257,8 +268,46 @@ class SchedulerManager:
     async def select_destination(
         self, request: scheduler_pb2.SelectDestinationRequest
     ) -> scheduler_pb2.SelectDestinationResponse:
+        """Decide, then claim the best host that still fits; for a member of a server group,
+        on the group's placement as read now, and decided again when another member's claim
+        changes it first (so the hard policies hold whoever else is placing members)."""
         spec = RequestSpec.from_request(request)
-        decision = self._decide(spec)
+        group = request.group if request.HasField("group") and request.group.id else None
+        hard = group is not None and group.policy in placement.HARD_GROUP_POLICIES
+        for _ in range(MAX_GROUP_ROUNDS if hard else 1):
+            placed = None
+            if group is not None:
+                placed = await placement.group_placement(self.store, group.id)
+                spec = replace(spec, group_hosts=placed.members_per_host(spec.instance_id))
+            decision = self._decide(spec)
+            watched = placed if hard else None
+            response = await self._claim_best(decision, spec, group, watched)
+            if response is not None:
+                return response
+            if watched is None or not decision.ranked:
+                return self._no_valid_host(decision, spec)
+            # No candidate could be claimed: decide again if the group moved meanwhile.
+            now = await placement.group_placement(self.store, watched.group_id)
+            if now.mod_revision == watched.mod_revision:
+                return self._no_valid_host(decision, spec)
+            GROUP_CONFLICTS.inc()
+            log.info("server group placement changed, deciding again", group=watched.group_id)
+        return self._no_valid_host(
+            decision,
+            spec,
+            "No valid host was found. The server group's other members kept taking the "
+            "hosts this request was placed on; try again.",
+        )
+
+    async def _claim_best(
+        self,
+        decision: Decision,
+        spec: RequestSpec,
+        group: types_pb2.ServerGroup | None,
+        watched: placement.GroupPlacement | None,
+    ) -> scheduler_pb2.SelectDestinationResponse | None:
+        """Claim the decision's hosts best first; the placed response, or None when none of
+        them could be claimed, or as soon as the `watched` group placement has moved."""
         table = self.view.table
         for position, name in enumerate(decision.ranked):
             row = table.index.get(name)
@@ -270,12 +319,13 @@ class SchedulerManager:
                 vcpus=spec.vcpus,
                 memory_mb=spec.memory_mb,
                 local_gb=spec.disk_gb,
+                server_group_id=group.id if group is not None else "",
             )
             fits = fits_now(table.states[row], spec)
             self.view.consume(allocation)
             committed = None
             try:
-                committed = await claims.claim(self.store, allocation, fits)
+                committed = await claims.claim(self.store, allocation, fits, group=group)
             finally:
                 self.view.settle(allocation, committed)
             if committed is not None:
@@ -291,13 +341,22 @@ class SchedulerManager:
                 )
             CLAIM_CONFLICTS.inc()
             log.info("claim lost, trying next host", host=name)
+            if watched is not None:
+                now = await placement.group_placement(self.store, watched.group_id)
+                if now.mod_revision != watched.mod_revision:
+                    return None  # the rest of the ranking was filtered on a stale placement
+        return None
+
+    def _no_valid_host(
+        self, decision: Decision, spec: RequestSpec, reason: str = ""
+    ) -> scheduler_pb2.SelectDestinationResponse:
         DECISIONS.labels("no_valid_host").inc()
-        if decision.ranked:
+        if not reason and decision.ranked:
             reason = (
                 "No valid host was found. Every candidate host filled up while this "
                 "request was being placed."
             )
-        else:
+        elif not reason:
             reason = explain_no_valid_host(decision.hosts_total, decision.filters)
         log.info("no valid host", instance_id=spec.instance_id, reason=reason)
         return scheduler_pb2.SelectDestinationResponse(

@@ -77,6 +77,11 @@ def absent(key: str) -> BaseCompare:
     return Create(key.encode()) == 0
 
 
+def present(key: str) -> BaseCompare:
+    """Compare: the key exists (whatever was last written to it)."""
+    return Create(key.encode()) > 0
+
+
 def unchanged(key: str, mod_revision: int) -> BaseCompare:
     """Compare: the key was last written at `mod_revision` (0 also means absent)."""
     if mod_revision == 0:

@@ -18,6 +18,8 @@ TASKS = ROOT + "tasks/"
 NETWORKS = ROOT + "networks/"
 AGGREGATES = ROOT + "aggregates/"
 SERVER_GROUPS = ROOT + "server_groups/"
+# <group id>: where the group's members are claimed (compared and written by claims)
+SERVER_GROUP_PLACEMENTS = ROOT + "server_group_placements/"
 FIXED_IPS = ROOT + "fixed_ips/"  # <network>/<address> -> instance id
 QUOTAS = ROOT + "quotas/"  # <project>: the project's overrides of the default limits
 QUOTA_USAGE = ROOT + "quota_usage/"  # <project>: what the project uses

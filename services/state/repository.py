@@ -78,6 +78,9 @@ class Repository(Generic[M]):
     def absent(self, record_id: str) -> Any:
         return ops.absent(self.key(record_id))
 
+    def present(self, record_id: str) -> Any:
+        return ops.present(self.key(record_id))
+
     # Whole operations.
 
     async def create(self, record_id: str, message: M) -> Versioned[M]:

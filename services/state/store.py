@@ -29,6 +29,9 @@ class Store:
         self.networks = Repository(etcd, keys.NETWORKS, t.Network, "Network")
         self.aggregates = Repository(etcd, keys.AGGREGATES, t.Aggregate, "Aggregate")
         self.server_groups = Repository(etcd, keys.SERVER_GROUPS, t.ServerGroup, "Server group")
+        self.server_group_placements = Repository(
+            etcd, keys.SERVER_GROUP_PLACEMENTS, t.ServerGroupPlacement, "Server group placement"
+        )
         self.actions = Repository(
             etcd, keys.INSTANCE_ACTIONS, t.InstanceAction, "Instance action", nested=True
         )

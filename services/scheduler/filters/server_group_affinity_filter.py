@@ -5,6 +5,7 @@ import numpy as np
 from services.scheduler.filters.base import BaseFilter, Mask, Rows
 from services.scheduler.host_state import HostState, HostTable
 from services.scheduler.request_spec import RequestSpec
+from services.state.placement import group_allows_host
 
 
 class ServerGroupAffinityFilter(BaseFilter):
@@ -17,12 +18,15 @@ class ServerGroupAffinityFilter(BaseFilter):
         return spec.group_policy == "affinity" and bool(spec.group_hosts)
 
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
-        return not self.applies(spec) or host.name in spec.group_hosts
+        if spec.group_policy != "affinity":
+            return True
+        # The claim asks the same question of the placement it commits onto.
+        return group_allows_host(spec.group_policy, spec.group_rules, spec.group_hosts, host.name)
 
     def passes(self, table: HostTable, rows: Rows, spec: RequestSpec) -> Mask:
         if not self.applies(spec):
             return np.ones(len(rows), dtype=bool)
-        members = [table.index[h] for h in spec.group_hosts if h in table.index]
+        members = [table.index[h] for h, n in spec.group_hosts.items() if n and h in table.index]
         return np.isin(rows, members)
 
     def reason(self, spec: RequestSpec) -> str:

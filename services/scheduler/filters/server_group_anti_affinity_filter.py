@@ -5,14 +5,12 @@ import numpy as np
 from services.scheduler.filters.base import BaseFilter, Mask, Rows
 from services.scheduler.host_state import HostState, HostTable
 from services.scheduler.request_spec import RequestSpec
+from services.state import placement
 
 
 def max_server_per_host(spec: RequestSpec) -> int:
     """The group's rule (Nova's anti-affinity rule), 1 when unset or unusable."""
-    try:
-        return max(1, int(spec.group_rules.get("max_server_per_host", 1)))
-    except ValueError:
-        return 1
+    return placement.max_server_per_host(spec.group_rules)
 
 
 class ServerGroupAntiAffinityFilter(BaseFilter):
@@ -26,7 +24,10 @@ class ServerGroupAntiAffinityFilter(BaseFilter):
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
         if spec.group_policy != "anti-affinity":
             return True
-        return spec.group_hosts.get(host.name, 0) < max_server_per_host(spec)
+        # The claim asks the same question of the placement it commits onto.
+        return placement.group_allows_host(
+            spec.group_policy, spec.group_rules, spec.group_hosts, host.name
+        )
 
     def passes(self, table: HostTable, rows: Rows, spec: RequestSpec) -> Mask:
         if spec.group_policy != "anti-affinity":

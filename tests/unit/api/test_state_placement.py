@@ -25,6 +25,7 @@ class FakeStore:
     instances: FakeRepository = field(default_factory=FakeRepository)
     allocations: FakeRepository = field(default_factory=FakeRepository)
     server_groups: FakeRepository = field(default_factory=FakeRepository)
+    server_group_placements: FakeRepository = field(default_factory=FakeRepository)
 
 
 def store_with(instances: dict[str, str], claims: dict[str, str]) -> FakeStore:
@@ -62,14 +63,26 @@ async def test_hint_servers_become_their_hosts_claims_first() -> None:
     assert list(request.different_host_hosts) == ["h3"]
 
 
-async def test_the_group_comes_with_the_hosts_of_its_other_members() -> None:
-    store = store_with({"m1": "h1", "m2": "h1", "m3": "", "i": "h9"}, {})
-    group = t.ServerGroup(id="g", policy="anti-affinity", members=["m1", "m2", "m3", "i"])
+async def test_the_group_comes_with_the_hosts_of_its_other_claimed_members() -> None:
+    store = store_with({}, {})
+    group = t.ServerGroup(id="g", policy="anti-affinity", members=["m1", "m2", "m3", "m4", "i"])
     store.server_groups.records["g"] = group
+    # Where members are claimed is the group's placement record; m3 is not claimed yet.
+    store.server_group_placements.records["g"] = t.ServerGroupPlacement(
+        group_id="g", member_hosts={"m1": "h1", "m2": "h1", "m4": "h2", "i": "h9"}
+    )
     instance = t.Instance(id="i", server_group_id="g")
     request = await placement_request(cast(Store, store), instance, FLAVOR, IMAGE)
     assert request.group == group
-    assert list(request.group_hosts) == ["h1", "h1"]  # one per member; itself left out
+    assert list(request.group_hosts) == ["h1", "h1", "h2"]  # one per member; itself left out
+
+
+async def test_a_group_with_no_member_claimed_has_no_hosts() -> None:
+    store = store_with({"m1": "h1"}, {})
+    store.server_groups.records["g"] = t.ServerGroup(id="g", policy="affinity", members=["m1"])
+    instance = t.Instance(id="i", server_group_id="g")
+    request = await placement_request(cast(Store, store), instance, FLAVOR, IMAGE)
+    assert request.HasField("group") and list(request.group_hosts) == []
 
 
 async def test_a_deleted_group_is_left_out() -> None:
