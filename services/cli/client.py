@@ -793,11 +793,19 @@ def flavor() -> None:
 
 
 @flavor.command("list")
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="private flavors too, whoever may use them (admins)",
+)
 @connection_options
-def flavor_list() -> None:
-    """List flavors, smallest first."""
+def flavor_list(show_all: bool) -> None:
+    """List flavors, smallest first: the public ones and the private ones your project may
+    use."""
+    request = compute_pb2.ListFlavorsRequest(is_public="none" if show_all else "")
     show_list(
-        lambda stub, timeout: stub.ListFlavors(compute_pb2.ListFlavorsRequest(), timeout=timeout),
+        lambda stub, timeout: stub.ListFlavors(request, timeout=timeout),
         "flavors",
         render.flavors_table,
     )
@@ -847,6 +855,57 @@ def flavor_create(
 
     created = run(action)
     emit(render.flavors_table([created]), render.to_dict(created))
+
+
+@flavor.group("access")
+def flavor_access() -> None:
+    """Which projects may use a private flavor (admins)."""
+
+
+@flavor_access.command("list")
+@click.argument("flavor_id")
+@connection_options
+def flavor_access_list(flavor_id: str) -> None:
+    """The projects that may use the private flavor FLAVOR_ID."""
+    show_list(
+        lambda stub, timeout: stub.ListFlavorAccess(
+            compute_pb2.ListFlavorAccessRequest(flavor_id=flavor_id), timeout=timeout
+        ),
+        "access",
+        render.flavor_access_table,
+    )
+
+
+@flavor_access.command("add")
+@click.argument("flavor_id")
+@click.argument("project_id")
+@connection_options
+def flavor_access_add(flavor_id: str, project_id: str) -> None:
+    """Let project PROJECT_ID use the private flavor FLAVOR_ID."""
+    show_list(
+        lambda stub, timeout: stub.AddFlavorAccess(
+            compute_pb2.FlavorAccessRequest(flavor_id=flavor_id, project_id=project_id),
+            timeout=timeout,
+        ),
+        "access",
+        render.flavor_access_table,
+    )
+
+
+@flavor_access.command("remove")
+@click.argument("flavor_id")
+@click.argument("project_id")
+@connection_options
+def flavor_access_remove(flavor_id: str, project_id: str) -> None:
+    """Take the private flavor FLAVOR_ID away from project PROJECT_ID."""
+    show_list(
+        lambda stub, timeout: stub.RemoveFlavorAccess(
+            compute_pb2.FlavorAccessRequest(flavor_id=flavor_id, project_id=project_id),
+            timeout=timeout,
+        ),
+        "access",
+        render.flavor_access_table,
+    )
 
 
 @click.group()

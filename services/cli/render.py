@@ -181,6 +181,13 @@ def flavors_table(flavors: Sequence[types_pb2.Flavor]) -> Table:
     return table
 
 
+def flavor_access_table(access: Sequence[compute_pb2.FlavorAccess]) -> Table:
+    table = _table("Flavor", "Project")
+    for grant in sorted(access, key=lambda a: a.project_id):
+        table.add_row(grant.flavor_id, grant.project_id)
+    return table
+
+
 def images_table(images: Sequence[types_pb2.Image]) -> Table:
     table = _table("ID", "Name", "Status", "Format", "Min disk (GB)", "Visibility", "Properties")
     for image in sorted(images, key=lambda i: i.name):

@@ -18,6 +18,7 @@ class FakeCompute(compute_pb2_grpc.ComputeServicer):
         self.servers: dict[str, types_pb2.Instance] = {}
         self.flavors: list[types_pb2.Flavor] = []
         self.taken_flavor_ids: set[str] = set()  # kept when a test empties `flavors`
+        self.flavor_access: list[str] = []  # the projects with access, whatever the flavor
         self.images: list[types_pb2.Image] = []
         self.hosts: list[compute_pb2.HostView] = []
         self.actions: list[types_pb2.InstanceAction] = []
@@ -121,6 +122,30 @@ class FakeCompute(compute_pb2_grpc.ComputeServicer):
         self.taken_flavor_ids.add(request.flavor.id)
         self.flavors.append(request.flavor)
         return request.flavor
+
+    def AddFlavorAccess(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("AddFlavorAccess", request, context)
+        self.flavor_access.append(request.project_id)
+        return self._access(request.flavor_id)
+
+    def RemoveFlavorAccess(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("RemoveFlavorAccess", request, context)
+        if request.project_id not in self.flavor_access:
+            context.abort(grpc.StatusCode.NOT_FOUND, "Flavor access not found")
+        self.flavor_access.remove(request.project_id)
+        return self._access(request.flavor_id)
+
+    def ListFlavorAccess(self, request: Any, context: grpc.ServicerContext) -> Any:
+        self._record("ListFlavorAccess", request, context)
+        return self._access(request.flavor_id)
+
+    def _access(self, flavor_id: str) -> compute_pb2.FlavorAccessList:
+        return compute_pb2.FlavorAccessList(
+            access=[
+                compute_pb2.FlavorAccess(flavor_id=flavor_id, project_id=project)
+                for project in self.flavor_access
+            ]
+        )
 
     def ListImages(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._record("ListImages", request, context)

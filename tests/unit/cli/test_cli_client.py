@@ -179,6 +179,32 @@ def test_reboot_hard_and_delete_wait(fake_api: tuple[FakeCompute, str]) -> None:
     assert "a" not in fake.servers
 
 
+def test_flavor_access_add_list_and_remove(fake_api: tuple[FakeCompute, str]) -> None:
+    fake, _ = fake_api
+    code, output = invoke("flavor", "access", "add", "gold", "proj-a")
+    assert code == 0, output
+    assert "proj-a" in output
+    ((request, _),) = fake.calls("AddFlavorAccess")
+    assert (request.flavor_id, request.project_id) == ("gold", "proj-a")
+
+    code, output = invoke("--format", "json", "flavor", "access", "list", "gold")
+    assert code == 0, output
+    assert json.loads(output) == [{"flavor_id": "gold", "project_id": "proj-a"}]
+
+    code, output = invoke("flavor", "access", "remove", "gold", "proj-a")
+    assert code == 0, output
+    assert fake.flavor_access == []
+    code, output = invoke("flavor", "access", "remove", "gold", "proj-a")
+    assert code != 0 and "Flavor access not found" in output
+
+
+def test_flavor_list_all_asks_for_every_flavor(fake_api: tuple[FakeCompute, str]) -> None:
+    fake, _ = fake_api
+    assert invoke("flavor", "list")[0] == 0
+    assert invoke("flavor", "list", "--all")[0] == 0
+    assert [r.is_public for r, _ in fake.calls("ListFlavors")] == ["", "none"]
+
+
 def test_flavor_create_and_host_list(fake_api: tuple[FakeCompute, str]) -> None:
     fake, _ = fake_api
     code, output = invoke(
