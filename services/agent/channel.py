@@ -15,10 +15,18 @@ change nothing and skip the lock: a console answers while a slow stop is in prog
 Each command's request id is bound to the request context and so to every log line it
 causes.
 
+Both sides send a `Heartbeat` every `heartbeat_interval_seconds` (the Welcome may change
+the agent's defaults). A stream on which nothing at all has arrived from the conductor for
+`heartbeat_timeout_seconds` (no Welcome yet, a frozen or vanished conductor, a silent
+network) is torn down, whatever the agent was doing; gRPC keepalive pings on the channel
+catch a dead peer at the transport level too. Either way the agent never waits on a dead
+stream for longer than the deadline.
+
 When the stream breaks (a conductor restarts, the network fails) the agent dials again
 with exponential backoff capped at `reconnect_max_seconds` and starts over with Hello and
-Resync. Power events queued while disconnected are dropped at reconnect: the Resync that
-follows carries the newer truth. Results of commands that finish while disconnected are
+Resync; with several endpoints configured, the new stream may land on another replica.
+Power events queued while disconnected are dropped at reconnect: the Resync that follows
+carries the newer truth. Results of commands that finish while disconnected are
 sent after the Resync of the next stream.
 """
 
@@ -47,6 +55,25 @@ DEFAULT_CAPACITY_INTERVAL_SECONDS = 10.0
 INITIAL_BACKOFF_SECONDS = 0.1
 # How long a closing stream may take to end after the agent half-closes it.
 CLOSE_GRACE_SECONDS = 2.0
+# Until a Welcome says otherwise: how often each side says it is alive, and how long a
+# silent conductor is trusted (also the deadline for the Welcome itself).
+DEFAULT_HEARTBEAT_INTERVAL_SECONDS = 2.0
+DEFAULT_HEARTBEAT_TIMEOUT_SECONDS = 6.0
+# Transport-level liveness: HTTP/2 pings on the stream's connection, and how long a ping
+# may go unanswered before the connection (and the stream) is declared dead. Each stream
+# dials on a fresh channel with its own connections: gRPC's process-wide subchannels would
+# otherwise carry their reconnect backoff (growing to minutes) over from the outage, and a
+# conductor back after a long one would wait that long to be dialled.
+CHANNEL_OPTIONS: tuple[tuple[str, int], ...] = (
+    ("grpc.keepalive_time_ms", 5_000),
+    ("grpc.keepalive_timeout_ms", 5_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.use_local_subchannel_pool", 1),
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1_000),
+)
 
 Op = agent_pb2.Command
 Operation = Callable[[ComputeDriver, agent_pb2.Command], Awaitable["PowerState | None"]]
@@ -151,6 +178,8 @@ class ConductorChannel:
         token: str,
         reconnect_max_seconds: float = 5.0,
         command_drain_seconds: float = 30.0,
+        heartbeat_interval_seconds: float = DEFAULT_HEARTBEAT_INTERVAL_SECONDS,
+        heartbeat_timeout_seconds: float = DEFAULT_HEARTBEAT_TIMEOUT_SECONDS,
     ) -> None:
         self._drivers = {driver.host: driver for driver in drivers}
         self._events = events
@@ -161,6 +190,10 @@ class ConductorChannel:
         self._token = token
         self._reconnect_max_seconds = reconnect_max_seconds
         self._command_drain_seconds = command_drain_seconds
+        self._default_heartbeat = (heartbeat_interval_seconds, heartbeat_timeout_seconds)
+        self._heartbeat_interval, self._heartbeat_timeout = self._default_heartbeat
+        # When the conductor last sent anything on the current stream (monotonic).
+        self._last_heard = 0.0
         self._locks = InstanceLocks()
         self._tasks: set[asyncio.Task[None]] = set()
         self._outbox: asyncio.Queue[agent_pb2.AgentMessage | None] | None = None
@@ -222,18 +255,20 @@ class ConductorChannel:
             backoff = min(backoff * 2, self._reconnect_max_seconds)
 
     async def _session(self) -> None:
-        """One stream, from Hello to its end."""
+        """One stream, from Hello to its end (or to the heartbeat deadline)."""
         self._session_ended.clear()
+        self._heartbeat_interval, self._heartbeat_timeout = self._default_heartbeat
         outbox: asyncio.Queue[agent_pb2.AgentMessage | None] = asyncio.Queue()
         for message in await self._snapshot():
             outbox.put_nowait(message)
         helpers: list[asyncio.Task[None]] = []
         try:
-            async with grpc_client.channel(self._endpoints) as channel:
+            async with grpc_client.channel(self._endpoints, options=CHANNEL_OPTIONS) as channel:
                 stub = agent_pb2_grpc.AgentChannelStub(channel)
                 call = stub.Connect(
                     _requests(outbox), metadata=((TOKEN_METADATA_KEY, self._token),)
                 )
+                self._last_heard = time.monotonic()
                 self._outbox = outbox
                 for result in self._pending_results:
                     outbox.put_nowait(result)
@@ -241,12 +276,20 @@ class ConductorChannel:
                 helpers = [
                     asyncio.create_task(self._forward_events(outbox)),
                     asyncio.create_task(self._report_capacity(outbox)),
+                    asyncio.create_task(self._send_heartbeats(outbox)),
                 ]
+                reader = asyncio.create_task(self._read_stream(call), name="agent-stream-reader")
+                watchdog = asyncio.create_task(self._heartbeat_deadline(), name="agent-watchdog")
                 try:
-                    async for message in call:
-                        self._receive(message)
+                    await asyncio.wait({reader, watchdog}, return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     call.cancel()
+                    for task in (reader, watchdog):
+                        task.cancel()
+                    await asyncio.gather(reader, watchdog, return_exceptions=True)
+                failure = reader.exception() if not reader.cancelled() else None
+                if failure is not None:
+                    raise failure
         finally:
             self._outbox = None
             self.connected.clear()
@@ -255,6 +298,35 @@ class ConductorChannel:
                 helper.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
             self._session_ended.set()
+
+    async def _read_stream(self, call: AsyncIterator[agent_pb2.ConductorMessage]) -> None:
+        async for message in call:
+            self._last_heard = time.monotonic()
+            self._receive(message)
+
+    async def _heartbeat_deadline(self) -> None:
+        """Returns (ending the stream) once the conductor has been silent past the deadline."""
+        while True:
+            silent = time.monotonic() - self._last_heard
+            if silent > self._heartbeat_timeout:
+                metrics.HEARTBEAT_TIMEOUTS.inc()
+                log.warning(
+                    "conductor silent past the heartbeat deadline; dropping the stream",
+                    silent_seconds=round(silent, 2),
+                    timeout_seconds=self._heartbeat_timeout,
+                    welcomed=self._welcomed,
+                )
+                return
+            # Wakes at least twice a second: a Welcome may shorten the deadline meanwhile.
+            await asyncio.sleep(min(max(self._heartbeat_timeout - silent, 0.0) + 0.05, 0.5))
+
+    async def _send_heartbeats(self, outbox: asyncio.Queue[agent_pb2.AgentMessage | None]) -> None:
+        """Tell the conductor the agent is alive, also when nothing else flows up."""
+        while True:
+            await asyncio.sleep(self._heartbeat_interval)
+            beat = agent_pb2.Heartbeat()
+            beat.sent_at.GetCurrentTime()
+            outbox.put_nowait(agent_pb2.AgentMessage(heartbeat=beat))
 
     async def _close_stream(self) -> None:
         outbox = self._outbox
@@ -346,6 +418,10 @@ class ConductorChannel:
             welcome = message.welcome
             if welcome.capacity_interval_seconds > 0:
                 self._capacity_interval = float(welcome.capacity_interval_seconds)
+            if welcome.heartbeat_interval_seconds > 0:
+                self._heartbeat_interval = welcome.heartbeat_interval_seconds
+            if welcome.heartbeat_timeout_seconds > 0:
+                self._heartbeat_timeout = welcome.heartbeat_timeout_seconds
             self._capacity_wakeup.set()  # re-arm the capacity timer with the new interval
             self._welcomed = True
             self.connected.set()
@@ -354,6 +430,8 @@ class ConductorChannel:
                 "connected to conductor",
                 conductor_id=welcome.conductor_id,
                 capacity_interval_seconds=self._capacity_interval,
+                heartbeat_interval_seconds=self._heartbeat_interval,
+                heartbeat_timeout_seconds=self._heartbeat_timeout,
             )
         elif kind == "command":
             self._accept(message.command)

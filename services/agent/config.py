@@ -40,6 +40,11 @@ class AgentConfig(CommonConfig):
     # Where simulated hosts keep their node files and domains across agent restarts.
     state_dir: str = "/var/lib/stratus/agent"
     reconnect_max_seconds: float = 5.0
+    # Until the conductor's Welcome says otherwise: how often the agent says it is alive,
+    # and how long a silent conductor (no message, not even a heartbeat) is trusted
+    # before the stream is dropped and dialled again.
+    heartbeat_interval_seconds: float = 2.0
+    heartbeat_timeout_seconds: float = 6.0
     # A guest that has not shut down this long after the request is forced off (Nova's 60).
     shutdown_timeout_seconds: float = 60.0
     # On stop, commands already running get this long to finish before the stream closes.

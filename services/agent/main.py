@@ -93,6 +93,8 @@ async def serve(cfg: AgentConfig, stop: asyncio.Event) -> None:
             token=cfg.agent_token,
             reconnect_max_seconds=cfg.reconnect_max_seconds,
             command_drain_seconds=cfg.command_drain_seconds,
+            heartbeat_interval_seconds=cfg.heartbeat_interval_seconds,
+            heartbeat_timeout_seconds=cfg.heartbeat_timeout_seconds,
         )
         await channel.run(stop)
     finally:

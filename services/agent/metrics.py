@@ -28,4 +28,8 @@ CONNECTS = Counter(
     "stratus_agent_conductor_connects_total",
     "Streams to a conductor opened (the first connect and every reconnect).",
 )
+HEARTBEAT_TIMEOUTS = Counter(
+    "stratus_agent_heartbeat_timeouts_total",
+    "Streams dropped because the conductor was silent past the heartbeat deadline.",
+)
 HOSTS = Gauge("stratus_agent_hosts", "Hosts this agent serves.")

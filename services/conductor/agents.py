@@ -1,8 +1,22 @@
 """Connected agents: one bidirectional stream per agent, commands down, reports up.
 
 A connected agent's hosts are alive: their `host_alive` keys live under a lease this
-conductor keeps for the stream. When the stream ends the lease is revoked (the hosts go
-down at once); when this conductor dies the lease expires after its TTL.
+conductor keeps for the stream. When the stream ends the lease is no longer refreshed and
+expires after its TTL, the hosts' grace: an agent that redials within it (a restart, a
+conductor restart, a network blip) finds its hosts still up and nothing that was queued
+for them fails. When this conductor dies the lease expires the same way.
+
+Each side sends a heartbeat every `heartbeat_interval_seconds`; a stream on which nothing
+has arrived from the agent for `heartbeat_timeout_seconds` (a frozen or vanished agent) is
+ended here, and the agent ends a silent conductor's stream the same way. gRPC keepalive
+on the connection catches a dead peer below that.
+
+Per stream, one task receives (and so proves the agent alive) and one handles what it
+received, in the order the agent sent it: a command's result after the power events that
+preceded it. The handler never waits for a command on its own stream (the answer could
+only come through itself): work that sends commands, like destroying the domains a resync
+found orphaned, runs beside the stream in tasks the session tracks, bounded, and cancelled
+when the stream ends.
 """
 
 from __future__ import annotations
@@ -12,6 +26,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import grpc
 import structlog
@@ -19,7 +34,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from prometheus_client import Counter, Gauge
 
 from services.runtime.errors import Unauthenticated, Unavailable
-from services.state import keys
+from services.state import etcd, keys
 from services.state.etcd import LeaseKeeper
 from services.state.store import Store
 from stratus.v1 import agent_pb2, types_pb2
@@ -41,8 +56,20 @@ POWER_EVENTS = Counter(
 )
 
 
+HEARTBEAT_TIMEOUTS = Counter(
+    "stratus_conductor_agent_heartbeat_timeouts_total",
+    "Agent streams ended because the agent was silent past the heartbeat deadline.",
+)
+# Commands the work beside one agent's stream may have in flight at once.
+BACKGROUND_LIMIT = 8
+
+
 class HostNotConnected(Unavailable):
     """No agent serving this host holds a stream to this conductor."""
+
+
+class CommandLost(HostNotConnected):
+    """The stream a command went down ended before its result came back."""
 
 
 @dataclass
@@ -51,9 +78,31 @@ class AgentSession:
     hosts: set[str]
     outbound: asyncio.Queue[agent_pb2.ConductorMessage] = field(default_factory=asyncio.Queue)
     pending: dict[str, asyncio.Future[agent_pb2.CommandResult]] = field(default_factory=dict)
+    # When the agent last sent anything (event-loop time).
+    last_heard: float = 0.0
+    # What the agent sent, in order, waiting to be handled.
+    inbox: asyncio.Queue[agent_pb2.AgentMessage] = field(default_factory=asyncio.Queue)
+    # Work beside the stream (never in its reader), cancelled when the stream ends.
+    background: set[asyncio.Task[None]] = field(default_factory=set)
+    background_limit: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(BACKGROUND_LIMIT)
+    )
+
+
+class HostLease(LeaseKeeper):
+    """The lease of a stream's hosts, which outlives the stream by its TTL (the grace)."""
+
+    async def let_expire(self) -> None:
+        """Stop refreshing, without revoking: the hosts go down when the TTL runs out,
+        unless their agent reconnects first and puts them under a new lease."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
 ReportHandler = Callable[[agent_pb2.AgentMessage], Awaitable[None]]
+HostWork = Callable[[str], Awaitable[None]]
 
 
 class AgentHub:
@@ -65,14 +114,21 @@ class AgentHub:
         *,
         lease_ttl_seconds: int,
         capacity_interval_seconds: int,
+        heartbeat_interval_seconds: float = 2.0,
+        heartbeat_timeout_seconds: float = 6.0,
     ) -> None:
         self.store = store
         self.conductor_id = conductor_id
         self.agent_token = agent_token
         self.lease_ttl_seconds = lease_ttl_seconds
         self.capacity_interval_seconds = capacity_interval_seconds
+        self.heartbeat_interval_seconds = heartbeat_interval_seconds
+        self.heartbeat_timeout_seconds = heartbeat_timeout_seconds
         self.sessions_by_host: dict[str, AgentSession] = {}
         self.on_report: ReportHandler | None = None
+        # Run beside the stream for each host once its agent is connected (and again on
+        # `recheck`): carries out what waited for the host, like pending destroys.
+        self.on_host_connected: HostWork | None = None
         # A host's agent redials within moments after either side restarts: wait that long
         # (the liveness lease's TTL) before calling the host unreachable.
         self.reconnect_wait_seconds = float(lease_ttl_seconds)
@@ -80,6 +136,48 @@ class AgentHub:
 
     def is_connected(self, host: str) -> bool:
         return host in self.sessions_by_host
+
+    async def wait_connected(self, host: str, timeout_seconds: float) -> bool:
+        """Whether the host's agent holds a stream here now or within `timeout_seconds`."""
+        return await self._session_for(host, timeout_seconds) is not None
+
+    async def wait_for_a_connect(self, timeout_seconds: float) -> None:
+        """Return when any agent connects here, or after `timeout_seconds`."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(timeout_seconds, 0.0)), self._connected:
+                await self._connected.wait()
+
+    def run_beside(self, host: str, what: str, work: Callable[[], Awaitable[None]]) -> bool:
+        """Run `work` beside the host's stream; False if the host is not connected.
+
+        The task is tracked by the stream's session, runs with at most BACKGROUND_LIMIT
+        others of that stream, and is cancelled when the stream ends.
+        """
+        session = self.sessions_by_host.get(host)
+        if session is None:
+            return False
+
+        async def guarded() -> None:
+            async with session.background_limit:
+                try:
+                    await work()
+                except Unavailable as error:
+                    log.warning(
+                        "work beside the stream gave up", what=what, host=host, error=error.message
+                    )
+                except Exception:
+                    log.exception("work beside the stream failed", what=what, host=host)
+
+        task = asyncio.create_task(guarded(), name=f"agent-{what}-{host}")
+        session.background.add(task)
+        task.add_done_callback(session.background.discard)
+        return True
+
+    def recheck(self, host: str) -> None:
+        """Run `on_host_connected` for the host now, if its agent is connected here."""
+        if self.on_host_connected is not None:
+            handler = self.on_host_connected
+            self.run_beside(host, "host-connected", lambda: handler(host))
 
     async def command(
         self,
@@ -97,7 +195,9 @@ class AgentHub:
         op_name = agent_pb2.Command.Op.Name(op)
         if session is None:
             COMMANDS.labels(op_name, "not_connected").inc()
-            raise HostNotConnected(f"host {host} is not connected")
+            raise HostNotConnected(
+                f"host {host} is not connected (waited {self.reconnect_wait_seconds:.0f} s)"
+            )
         command = agent_pb2.Command(
             command_id=str(uuid.uuid4()),
             host=host,
@@ -123,11 +223,14 @@ class AgentHub:
         COMMANDS.labels(op_name, "ok" if result.ok else "error").inc()
         return result
 
-    async def _session_for(self, host: str) -> AgentSession | None:
+    async def _session_for(
+        self, host: str, timeout_seconds: float | None = None
+    ) -> AgentSession | None:
         if host in self.sessions_by_host:
             return self.sessions_by_host[host]
+        wait = self.reconnect_wait_seconds if timeout_seconds is None else timeout_seconds
         try:
-            async with asyncio.timeout(self.reconnect_wait_seconds), self._connected:
+            async with asyncio.timeout(max(wait, 0.0)), self._connected:
                 await self._connected.wait_for(lambda: host in self.sessions_by_host)
         except TimeoutError:
             return None
@@ -146,32 +249,64 @@ class AgentHub:
         if first is None or not first.HasField("hello"):
             raise Unauthenticated("the first message on an agent stream must be hello")
         hello = first.hello
-        session = AgentSession(agent_id=hello.agent_id, hosts={h.name for h in hello.hosts})
+        loop = asyncio.get_running_loop()
+        session = AgentSession(
+            agent_id=hello.agent_id, hosts={h.name for h in hello.hosts}, last_heard=loop.time()
+        )
         keeper = await self._register_hosts(session, hello)
         log.info("agent connected", agent_id=hello.agent_id, hosts=sorted(session.hosts))
         reader = asyncio.create_task(self._read(session, requests), name="agent-reader")
+        dispatcher = asyncio.create_task(self._dispatch(session), name="agent-dispatcher")
+        for name in sorted(session.hosts):
+            self.recheck(name)
+        getter: asyncio.Future[agent_pb2.ConductorMessage] | None = None
         try:
             yield agent_pb2.ConductorMessage(
                 welcome=agent_pb2.Welcome(
                     conductor_id=self.conductor_id,
                     capacity_interval_seconds=self.capacity_interval_seconds,
+                    heartbeat_interval_seconds=self.heartbeat_interval_seconds,
+                    heartbeat_timeout_seconds=self.heartbeat_timeout_seconds,
                 )
             )
+            last_sent = loop.time()
             while True:
-                getter = asyncio.ensure_future(session.outbound.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if getter is None:
+                    getter = asyncio.ensure_future(session.outbound.get())
+                wait = max(last_sent + self.heartbeat_interval_seconds - loop.time(), 0.0)
+                watched: set[asyncio.Future[Any]] = {getter, reader, dispatcher}
+                done, _ = await asyncio.wait(
+                    watched, timeout=wait, return_when=asyncio.FIRST_COMPLETED
+                )
                 if getter in done:
-                    yield getter.result()
-                else:
-                    getter.cancel()
+                    message, getter = getter.result(), None
+                    yield message
+                    last_sent = loop.time()
+                elif reader in done or dispatcher in done:
                     break
+                silent = loop.time() - session.last_heard
+                if silent > self.heartbeat_timeout_seconds:
+                    HEARTBEAT_TIMEOUTS.inc()
+                    log.warning(
+                        "agent silent past the heartbeat deadline; ending its stream",
+                        agent_id=session.agent_id,
+                        silent_seconds=round(silent, 2),
+                    )
+                    break
+                if loop.time() - last_sent >= self.heartbeat_interval_seconds:
+                    beat = agent_pb2.Heartbeat()
+                    beat.sent_at.GetCurrentTime()
+                    yield agent_pb2.ConductorMessage(heartbeat=beat)
+                    last_sent = loop.time()
         finally:
+            if getter is not None:
+                getter.cancel()
             reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await reader
+            dispatcher.cancel()
+            await asyncio.gather(reader, dispatcher, return_exceptions=True)
             await self._unregister(session, keeper)
 
-    async def _register_hosts(self, session: AgentSession, hello: agent_pb2.Hello) -> LeaseKeeper:
+    async def _register_hosts(self, session: AgentSession, hello: agent_pb2.Hello) -> HostLease:
         for host in hello.hosts:
             await self.record_host(host)
             previous = self.sessions_by_host.get(host.name)
@@ -180,59 +315,87 @@ class AgentHub:
             self.sessions_by_host[host.name] = session
         CONNECTED_HOSTS.set(len(self.sessions_by_host))
 
-        async def write_alive(lease_id: int) -> None:
-            for name in session.hosts:
-                await self.store.etcd.put(
-                    keys.HOST_ALIVE + name, self.conductor_id.encode(), lease=lease_id
-                )
+        granted: list[int] = []
 
-        keeper = LeaseKeeper(self.store.etcd, self.lease_ttl_seconds, write_alive)
+        async def write_alive(lease_id: int) -> None:
+            # The Hello makes this stream the hosts' authority: take their keys over. A lease
+            # granted again later (this process stalled past the TTL) takes only keys that
+            # are gone: a present key belongs to a newer stream, perhaps on another replica.
+            renewed = bool(granted)
+            granted.append(lease_id)
+            for name in session.hosts:
+                key = keys.HOST_ALIVE + name
+                value = self.conductor_id.encode()
+                if renewed:
+                    await self.store.etcd.txn([etcd.absent(key)], [etcd.put(key, value, lease_id)])
+                else:
+                    await self.store.etcd.put(key, value, lease=lease_id)
+
+        keeper = HostLease(self.store.etcd, self.lease_ttl_seconds, write_alive)
         await keeper.start()
         async with self._connected:
             self._connected.notify_all()
         return keeper
 
-    async def _unregister(self, session: AgentSession, keeper: LeaseKeeper) -> None:
+    async def _unregister(self, session: AgentSession, keeper: HostLease) -> None:
         for name in session.hosts:
             if self.sessions_by_host.get(name) is session:
                 del self.sessions_by_host[name]
         CONNECTED_HOSTS.set(len(self.sessions_by_host))
         self._fail_pending(session, "the agent disconnected")
-        still_served = any(name in self.sessions_by_host for name in session.hosts)
-        if not still_served:
-            await keeper.stop()
-        log.info("agent disconnected", agent_id=session.agent_id)
+        for task in list(session.background):
+            task.cancel()
+        await asyncio.gather(*session.background, return_exceptions=True)
+        # Not revoked: the hosts stay up for the lease's TTL, their grace to reconnect.
+        await keeper.let_expire()
+        log.info(
+            "agent disconnected",
+            agent_id=session.agent_id,
+            hosts_down_after_seconds=self.lease_ttl_seconds,
+        )
 
     @staticmethod
     def _fail_pending(session: AgentSession, why: str) -> None:
         for future in session.pending.values():
             if not future.done():
-                future.set_exception(Unavailable(f"command lost: {why}"))
+                future.set_exception(CommandLost(f"command lost: {why}"))
         session.pending.clear()
 
     async def _read(
         self, session: AgentSession, requests: AsyncIterator[agent_pb2.AgentMessage]
     ) -> None:
+        """Receive: note that the agent is alive, and queue what it says for `_dispatch`.
+
+        Receiving never waits for handling, so a slow handler cannot make a live agent
+        look silent."""
+        loop = asyncio.get_running_loop()
         async for message in requests:
+            session.last_heard = loop.time()
+            kind = message.WhichOneof("body")
+            if kind != "heartbeat":
+                session.inbox.put_nowait(message)
+
+    async def _dispatch(self, session: AgentSession) -> None:
+        """Handle the agent's messages in the order it sent them (a result after the power
+        events that preceded it). Never awaits a command: results come through here."""
+        while True:
+            message = await session.inbox.get()
             kind = message.WhichOneof("body")
             if kind == "result":
                 future = session.pending.get(message.result.command_id)
                 if future is not None and not future.done():
                     future.set_result(message.result)
                 continue
-            if kind == "capacity":
-                await self.record_host(message.capacity.host)
-                continue
             if kind == "power_event":
                 POWER_EVENTS.inc()
-            # Reports of one agent are handled in the order it sent them.
             await self._handle(message)
 
     async def _handle(self, message: agent_pb2.AgentMessage) -> None:
-        if self.on_report is None:
-            return
         try:
-            await self.on_report(message)
+            if message.WhichOneof("body") == "capacity":
+                await self.record_host(message.capacity.host)
+            elif self.on_report is not None:
+                await self.on_report(message)
         except Exception:
             log.exception("agent report failed", kind=message.WhichOneof("body"))
 

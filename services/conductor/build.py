@@ -2,30 +2,64 @@
 
 Safe to rerun after a crash at any step: a claim already made is reused, the address
 allocation is idempotent, and spawning an instance whose domain exists starts it.
+
+A short outage must not fail the backlog. When the scheduler finds no host because hosts
+are down, or the chosen host's agent is not connected (or its stream ended mid-spawn), the
+build waits for hosts to come back, up to `host_wait_grace_seconds` from the first time it
+found them gone, and only then fails, with a fault that says so. Hosts that are merely
+full fail the build at once, as in Nova.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 
 import structlog
 
+from services.conductor import pending_destroys
+from services.conductor.agents import HostNotConnected
 from services.conductor.deps import Deps
 from services.runtime import context
 from services.runtime.errors import NotFound, StratusError
 from services.state import actions, claims, ipam, placement
 from services.state.repository import Versioned
-from stratus.v1 import agent_pb2
+from stratus.v1 import agent_pb2, scheduler_pb2
 from stratus.v1 import types_pb2 as t
 
 log = structlog.get_logger(__name__)
 
 NO_VALID_HOST_CODE = 500
+# While hosts are down, ask the scheduler again this often (or as soon as one reconnects).
+HOST_WAIT_POLL_SECONDS = 1.0
+LIVENESS_FILTER = "ComputeFilter"
 
 
 class BuildAborted(Exception):
     """The instance was deleted (or finished) while building; nothing more to do."""
+
+
+class HostsDown(Exception):
+    """No host fits now because hosts are down; they may come back within the grace."""
+
+
+class Grace:
+    """One build's patience with hosts that are gone, counted from when it first saw them."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._deadline: float | None = None
+
+    def remaining(self) -> float:
+        """Seconds left to wait (the clock starts at the first call)."""
+        now = asyncio.get_running_loop().time()
+        if self._deadline is None:
+            self._deadline = now + self.seconds
+        return self._deadline - now
+
+    def gave_up(self, why: str) -> str:
+        return f"No host came back within {self.seconds:g} s: {why}"
 
 
 async def _still_building(deps: Deps, instance_id: str) -> Versioned[t.Instance]:
@@ -108,10 +142,30 @@ async def _fail(deps: Deps, instance_id: str, message: str, details: str, action
         )
 
 
+async def _hosts_are_down(deps: Deps, response: scheduler_pb2.SelectDestinationResponse) -> bool:
+    """Whether the scheduler found no host because hosts are down (not full, not disabled).
+
+    The liveness filter removes hosts that are down or disabled: hosts were down if it
+    removed more than are disabled, or if the store shows an enabled host without a live
+    agent (either view may be a moment behind the other while a host comes back).
+    """
+    removed = sum(f.hosts_removed for f in response.filters if f.filter == LIVENESS_FILTER)
+    if removed == 0:
+        return False
+    hosts, _ = await deps.store.hosts.list()
+    disabled = sum(1 for h in hosts if not h.message.enabled)
+    if removed > disabled:
+        return True
+    live = await deps.store.live_host_names()
+    return any(h.message.enabled and h.id not in live for h in hosts)
+
+
 async def _choose_host(
-    deps: Deps, instance: t.Instance, image: t.Image, action_id: str
+    deps: Deps, instance: t.Instance, image: t.Image, action_id: str, grace: Grace
 ) -> tuple[str, list[str]] | None:
     """The host (and runner-ups) for this attempt; None when no host is left (ERROR).
+
+    Raises HostsDown while hosts that are down might still come back within the grace.
 
     A rerun after a crash reuses the claim already made. After a failed spawn the
     same decision's alternates are tried first; when none of them fits any more, a fresh
@@ -135,6 +189,10 @@ async def _choose_host(
         response = await deps.scheduler.select_destination(request)
     if not response.host:
         details = response.no_valid_host_reason
+        if await _hosts_are_down(deps, response):
+            if grace.remaining() > 0:
+                raise HostsDown(details)
+            details = grace.gave_up(details)
         if instance.build_errors:
             details += ". Earlier attempts: " + "; ".join(instance.build_errors)
         await _fail(deps, instance.id, "No valid host was found.", details, action_id)
@@ -162,12 +220,23 @@ async def run(deps: Deps, task: t.Task) -> None:
 async def _build(deps: Deps, instance_id: str, action_id: str) -> None:
     ctx = context.current()
     image: t.Image | None = None
+    grace = Grace(deps.config.host_wait_grace_seconds)
     while True:
         current = (await _still_building(deps, instance_id)).message
         if image is None:
             found_image = await deps.store.images.get(current.image_id)
             image = found_image.message if found_image else t.Image(id=current.image_id)
-        chosen = await _choose_host(deps, current, image, action_id)
+        try:
+            chosen = await _choose_host(deps, current, image, action_id, grace)
+        except HostsDown as down:
+            log.info(
+                "hosts are down; waiting for them to come back",
+                instance_id=instance_id,
+                remaining_seconds=round(grace.remaining(), 1),
+                reason=str(down),
+            )
+            await deps.hub.wait_for_a_connect(min(grace.remaining(), HOST_WAIT_POLL_SECONDS))
+            continue
         if chosen is None:
             return
         host, alternates = chosen
@@ -184,23 +253,39 @@ async def _build(deps: Deps, instance_id: str, action_id: str) -> None:
             addresses=list(with_address.addresses),
             metadata=dict(with_address.metadata),
         )
-        try:
-            result = await deps.hub.command(
-                host,
-                agent_pb2.Command.OP_SPAWN,
-                instance_id,
-                request_id=ctx.request_id,
-                timeout_seconds=deps.config.spawn_timeout_seconds,
-                spawn=spec,
-            )
-            error = "" if result.ok else result.error
-        except StratusError as exc:
-            result, error = None, exc.message
+        result, error = await _spawn(deps, host, spec, ctx.request_id, grace)
         if result is not None and result.ok:
             await _activate(deps, instance_id, result.power_state, action_id)
             return
         log.warning("spawn failed, rescheduling", instance_id=instance_id, host=host, error=error)
         await _reschedule(deps, instance_id, host, error, action_id)
+
+
+async def _spawn(
+    deps: Deps, host: str, spec: agent_pb2.SpawnSpec, request_id: str, grace: Grace
+) -> tuple[agent_pb2.CommandResult | None, str]:
+    """Spawn on `host`; its result, or None and why not. A host whose agent is away is
+    given the build's grace to come back, and then the same spawn is sent again (safe:
+    spawning an instance whose domain exists starts it)."""
+    while True:
+        try:
+            result = await deps.hub.command(
+                host,
+                agent_pb2.Command.OP_SPAWN,
+                spec.instance_id,
+                request_id=request_id,
+                timeout_seconds=deps.config.spawn_timeout_seconds,
+                spawn=spec,
+            )
+            return result, "" if result.ok else result.error
+        except HostNotConnected as exc:
+            remaining = grace.remaining()
+            if remaining <= 0 or not await deps.hub.wait_connected(host, remaining):
+                return None, grace.gave_up(exc.message)
+            await _still_building(deps, spec.instance_id)
+            log.info("host is back; spawning again", instance_id=spec.instance_id, host=host)
+        except StratusError as exc:
+            return None, exc.message
 
 
 async def _activate(
@@ -232,7 +317,10 @@ async def _reschedule(deps: Deps, instance_id: str, host: str, error: str, actio
             timeout_seconds=deps.config.action_timeout_seconds,
         )
     except StratusError as exc:
+        # The domain may still be there: the host owes its destroy until it confirms one.
         log.warning("cleanup of the failed spawn did not finish", host=host, error=exc.message)
+        await deps.store.etcd.txn([], [pending_destroys.put_op(host, instance_id, ctx.request_id)])
+        deps.hub.recheck(host)
     await claims.release(deps.store, instance_id, build_failed=True)
 
     def remember(instance: t.Instance) -> None:

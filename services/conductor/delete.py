@@ -5,7 +5,9 @@ retried delete never gives it back twice (services.state.quotas). A failed build
 counting until the server is deleted, as in Nova.
 
 If the host's agent is not connected the records are removed anyway (Nova's local
-delete): when the agent comes back, its resync finds the orphan domain and destroys it.
+delete), and the same transaction records the destroy the host still owes
+(services.conductor.pending_destroys): it is carried out when the agent is back, and the
+resync that follows any reconnect destroys whatever domain no server owns.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import contextlib
 
 import structlog
 
+from services.conductor import pending_destroys
 from services.conductor.deps import Deps
 from services.runtime import context
 from services.runtime.errors import NotFound, StratusError
@@ -32,6 +35,7 @@ async def run(deps: Deps, task: t.Task) -> None:
         await quotas.release(deps.store, instance_id)  # a no-op once released
         return
     host = found.message.host
+    owed: list[object] = []  # the destroy the host still owes, if it could not be reached
     if host:
         try:
             result = await deps.hub.command(
@@ -45,6 +49,7 @@ async def run(deps: Deps, task: t.Task) -> None:
                 raise RuntimeError(f"destroy on {host} failed: {result.error}")
         except StratusError as exc:
             log.warning("host unreachable, deleting locally", host=host, error=exc.message)
+            owed.append(pending_destroys.put_op(host, instance_id, context.current().request_id))
     await claims.release(deps.store, instance_id)
     await actions.finish(deps.store, task.action_record_id)
 
@@ -68,8 +73,12 @@ async def run(deps: Deps, task: t.Task) -> None:
             deps.store.instances.delete_op(instance_id),
             *ipam.release_ops(deleted.message),
             delete_prefix(f"{keys.INSTANCE_ACTIONS}{instance_id}/"),
+            *owed,
         ],
     )
+    if owed:
+        # The agent may have come back while the records went: catch it now.
+        deps.hub.recheck(host)
     await _leave_group(deps, deleted.message)
     log.info("instance deleted", instance_id=instance_id, host=host)
 

@@ -27,6 +27,15 @@ from stratus.v1 import types_pb2 as t
 
 log = structlog.get_logger(__name__)
 
+# Agent streams live for days: ping each agent's connection every 5 s and drop it when a
+# ping goes unanswered for 5 s (a frozen or vanished agent), and let agents ping as often.
+AGENT_KEEPALIVE_OPTIONS: tuple[tuple[str, int], ...] = (
+    ("grpc.keepalive_time_ms", 5_000),
+    ("grpc.keepalive_timeout_ms", 5_000),
+    ("grpc.http2.min_ping_interval_without_data_ms", 1_000),
+    ("grpc.http2.max_ping_strikes", 0),
+)
+
 
 async def serve(config: ConductorConfig, stop: asyncio.Event) -> None:
     etcd = Etcd(config.etcd_endpoints)
@@ -41,8 +50,12 @@ async def serve(config: ConductorConfig, stop: asyncio.Event) -> None:
         config.agent_token,
         lease_ttl_seconds=config.service_lease_ttl_seconds,
         capacity_interval_seconds=config.capacity_interval_seconds,
+        heartbeat_interval_seconds=config.heartbeat_interval_seconds,
+        heartbeat_timeout_seconds=config.heartbeat_timeout_seconds,
     )
-    hub.on_report = PowerSync(store, hub, config.action_timeout_seconds).on_report
+    power_sync = PowerSync(store, hub, config.action_timeout_seconds)
+    hub.on_report = power_sync.on_report
+    hub.on_host_connected = power_sync.on_host_connected
     scheduler = SchedulerClient(store)
     deps = Deps(store, hub, scheduler, network, config)
     runner = TaskRunner(
@@ -64,7 +77,9 @@ async def serve(config: ConductorConfig, stop: asyncio.Event) -> None:
         conductor_pb2.DESCRIPTOR.services_by_name["Conductor"].full_name,
         agent_pb2.DESCRIPTOR.services_by_name["AgentChannel"].full_name,
     ]
-    server = await start_server(config.bind_host, config.grpc_port, register, names)
+    server = await start_server(
+        config.bind_host, config.grpc_port, register, names, options=AGENT_KEEPALIVE_OPTIONS
+    )
     endpoint = f"{config.bind_host}:{server.port}"
     keeper = await registration.register_process(
         etcd, "stratus-conductor", config, server.port, service_id=conductor_id

@@ -3,16 +3,22 @@
 The hypervisor is the authority on power state. When no task is in progress, vm_state
 follows clear changes made outside Stratus (a guest that powered itself off is stopped);
 during a task, the flow running it owns vm_state and only power_state is recorded.
+
+Reports arrive in the reader of the agent's stream, which must never wait for a command on
+that same stream: destroying the domains a resync found orphaned, and the destroys that
+waited for the host (services.conductor.pending_destroys), run beside the stream instead.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable
 
 import structlog
 
+from services.conductor import pending_destroys
 from services.conductor.agents import AgentHub
-from services.runtime.errors import NotFound, Unavailable
+from services.runtime.errors import NotFound
 from services.state.store import Store
 from stratus.v1 import agent_pb2
 from stratus.v1 import types_pb2 as t
@@ -34,6 +40,10 @@ class PowerSync:
         self.store = store
         self.hub = hub
         self.command_timeout_seconds = command_timeout_seconds
+
+    async def on_host_connected(self, host: str) -> None:
+        """The host's agent is connected: carry out the destroys that waited for it."""
+        await pending_destroys.carry_out(self.store, self.hub, host, self.command_timeout_seconds)
 
     async def on_report(self, message: agent_pb2.AgentMessage) -> None:
         kind = message.WhichOneof("body")
@@ -85,14 +95,34 @@ class PowerSync:
                 instance.task_state != t.TASK_STATE_DELETING
             ):
                 await self.record_power_state(host, instance_id, t.POWER_STATE_NOSTATE)
-        for instance_id in reported.keys() - owned.keys():
+        orphans = sorted(reported.keys() - owned.keys())
+        for instance_id in orphans:
             log.warning("destroying a domain no instance owns", host=host, instance_id=instance_id)
-            with contextlib.suppress(Unavailable):
-                await self.hub.command(
-                    host,
-                    agent_pb2.Command.OP_DESTROY,
-                    instance_id,
-                    request_id=f"req-resync-{host}",
-                    timeout_seconds=self.command_timeout_seconds,
+            # Beside the stream: the destroy's result comes back through this very reader.
+            self.hub.run_beside(host, "destroy-orphan", self._destroyer(host, instance_id))
+        log.info(
+            "host resynced",
+            host=host,
+            domains=len(reported),
+            instances=len(owned),
+            orphans=len(orphans),
+        )
+
+    def _destroyer(self, host: str, instance_id: str) -> Callable[[], Awaitable[None]]:
+        async def destroy() -> None:
+            result = await self.hub.command(
+                host,
+                agent_pb2.Command.OP_DESTROY,
+                instance_id,
+                request_id=f"req-resync-{host}",
+                timeout_seconds=self.command_timeout_seconds,
+            )
+            if not result.ok:
+                log.warning(
+                    "orphan domain not destroyed; the next resync tries again",
+                    host=host,
+                    instance_id=instance_id,
+                    error=result.error,
                 )
-        log.info("host resynced", host=host, domains=len(reported), instances=len(owned))
+
+        return destroy

@@ -73,21 +73,29 @@ class _StreamStream(_Interceptor, grpc.aio.StreamStreamClientInterceptor):
         return await continuation(_with_context(details, self.token), request_iterator)
 
 
-def channel(targets: str | Sequence[str], token: str = "") -> grpc.aio.Channel:
+def channel(
+    targets: str | Sequence[str],
+    token: str = "",
+    *,
+    options: Sequence[tuple[str, int | str]] = (),
+) -> grpc.aio.Channel:
     """A channel to one or several replicas of a service, balanced round-robin.
 
     `targets` are host:port strings; several become one `ipv4:` target list. With `token`,
-    every call carries it (the public api requires one).
+    every call carries it (the public api requires one). `options` add to or replace the
+    default channel arguments (e.g. a shorter keepalive for a long-lived stream).
     """
     addresses = [targets] if isinstance(targets, str) else list(targets)
     target = addresses[0] if len(addresses) == 1 else "ipv4:" + ",".join(addresses)
+    arguments: dict[str, int | str] = {
+        "grpc.lb_policy_name": "round_robin",
+        "grpc.keepalive_time_ms": 20_000,
+        "grpc.keepalive_permit_without_calls": 1,
+        "grpc.enable_retries": 1,
+    }
+    arguments.update(options)
     return grpc.aio.insecure_channel(
         target,
-        options=[
-            ("grpc.lb_policy_name", "round_robin"),
-            ("grpc.keepalive_time_ms", 20_000),
-            ("grpc.keepalive_permit_without_calls", 1),
-            ("grpc.enable_retries", 1),
-        ],
+        options=list(arguments.items()),
         interceptors=[_UnaryUnary(token), _UnaryStream(token), _StreamStream(token)],
     )

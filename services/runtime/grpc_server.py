@@ -285,16 +285,22 @@ async def start_server(
     service_names: Iterable[str],
     *,
     authenticate: Authenticator = trusted_metadata,
+    options: Sequence[tuple[str, int | str]] = (),
 ) -> GrpcServer:
-    """Start a server on host:port (0: any free port) with `register` adding the servicers."""
+    """Start a server on host:port (0: any free port) with `register` adding the servicers.
+
+    `options` add to or replace the default server arguments (e.g. a shorter keepalive).
+    """
+    arguments: dict[str, int | str] = {
+        "grpc.so_reuseport": 0,
+        "grpc.keepalive_time_ms": 20_000,
+        "grpc.http2.min_ping_interval_without_data_ms": 5_000,
+        "grpc.keepalive_permit_without_calls": 1,
+    }
+    arguments.update(options)
     server = grpc.aio.server(
         interceptors=[ServiceInterceptor(authenticate)],
-        options=[
-            ("grpc.so_reuseport", 0),
-            ("grpc.keepalive_time_ms", 20_000),
-            ("grpc.http2.min_ping_interval_without_data_ms", 5_000),
-            ("grpc.keepalive_permit_without_calls", 1),
-        ],
+        options=list(arguments.items()),
     )
     register(server)
     health_servicer = health.aio.HealthServicer()

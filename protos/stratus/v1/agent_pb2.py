@@ -26,7 +26,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from stratus.v1 import types_pb2 as stratus_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16stratus/v1/agent.proto\x12\nstratus.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16stratus/v1/types.proto\"\xf1\x01\n\x0c\x41gentMessage\x12\"\n\x05hello\x18\x01 \x01(\x0b\x32\x11.stratus.v1.HelloH\x00\x12.\n\x08\x63\x61pacity\x18\x02 \x01(\x0b\x32\x1a.stratus.v1.CapacityReportH\x00\x12\x32\n\x0bpower_event\x18\x03 \x01(\x0b\x32\x1b.stratus.v1.PowerStateEventH\x00\x12+\n\x06result\x18\x04 \x01(\x0b\x32\x19.stratus.v1.CommandResultH\x00\x12$\n\x06resync\x18\x05 \x01(\x0b\x32\x12.stratus.v1.ResyncH\x00\x42\x06\n\x04\x62ody\"j\n\x10\x43onductorMessage\x12&\n\x07welcome\x18\x01 \x01(\x0b\x32\x13.stratus.v1.WelcomeH\x00\x12&\n\x07\x63ommand\x18\x02 \x01(\x0b\x32\x13.stratus.v1.CommandH\x00\x42\x06\n\x04\x62ody\":\n\x05Hello\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x1f\n\x05hosts\x18\x02 \x03(\x0b\x32\x10.stratus.v1.Host\"B\n\x07Welcome\x12\x14\n\x0c\x63onductor_id\x18\x01 \x01(\t\x12!\n\x19\x63\x61pacity_interval_seconds\x18\x02 \x01(\x05\"0\n\x0e\x43\x61pacityReport\x12\x1e\n\x04host\x18\x01 \x01(\x0b\x32\x10.stratus.v1.Host\"\xa1\x01\n\x0fPowerStateEvent\x12\x0c\n\x04host\x18\x01 \x01(\t\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12+\n\x0bpower_state\x18\x03 \x01(\x0e\x32\x16.stratus.v1.PowerState\x12\r\n\x05\x65vent\x18\x04 \x01(\t\x12/\n\x0bobserved_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"A\n\x06Resync\x12\x0c\n\x04host\x18\x01 \x01(\t\x12)\n\x07\x64omains\x18\x02 \x03(\x0b\x32\x18.stratus.v1.DomainStatus\"P\n\x0c\x44omainStatus\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12+\n\x0bpower_state\x18\x02 \x01(\x0e\x32\x16.stratus.v1.PowerState\"\x93\x02\n\tSpawnSpec\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05vcpus\x18\x03 \x01(\x05\x12\x11\n\tmemory_mb\x18\x04 \x01(\x03\x12\x0f\n\x07\x64isk_gb\x18\x05 \x01(\x03\x12 \n\x05image\x18\x06 \x01(\x0b\x32\x11.stratus.v1.Image\x12&\n\taddresses\x18\x07 \x03(\x0b\x32\x13.stratus.v1.Address\x12\x35\n\x08metadata\x18\x08 \x03(\x0b\x32#.stratus.v1.SpawnSpec.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x9a\x03\n\x07\x43ommand\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\"\n\x02op\x18\x03 \x01(\x0e\x32\x16.stratus.v1.Command.Op\x12\x13\n\x0binstance_id\x18\x04 \x01(\t\x12$\n\x05spawn\x18\x05 \x01(\x0b\x32\x15.stratus.v1.SpawnSpec\x12\x12\n\nrequest_id\x18\x06 \x01(\t\x12\x16\n\x0e\x63onsole_length\x18\x07 \x01(\x05\"\xe1\x01\n\x02Op\x12\x12\n\x0eOP_UNSPECIFIED\x10\x00\x12\x0c\n\x08OP_SPAWN\x10\x01\x12\x0e\n\nOP_DESTROY\x10\x02\x12\x0b\n\x07OP_STOP\x10\x03\x12\x0c\n\x08OP_START\x10\x04\x12\x12\n\x0eOP_REBOOT_SOFT\x10\x05\x12\x12\n\x0eOP_REBOOT_HARD\x10\x06\x12\x0c\n\x08OP_PAUSE\x10\x07\x12\x0e\n\nOP_UNPAUSE\x10\x08\x12\x0e\n\nOP_SUSPEND\x10\t\x12\r\n\tOP_RESUME\x10\n\x12\x15\n\x11OP_CONSOLE_OUTPUT\x10\x0b\x12\x12\n\x0eOP_VNC_CONSOLE\x10\x0c\"\xb1\x01\n\rCommandResult\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12+\n\x0bpower_state\x18\x04 \x01(\x0e\x32\x16.stratus.v1.PowerState\x12\x16\n\x0e\x63onsole_output\x18\x05 \x01(\t\x12,\n\x07\x63onsole\x18\x06 \x01(\x0b\x32\x1b.stratus.v1.ConsoleEndpoint\"B\n\x0f\x43onsoleEndpoint\x12\x10\n\x08protocol\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\x05\x32U\n\x0c\x41gentChannel\x12\x45\n\x07\x43onnect\x12\x18.stratus.v1.AgentMessage\x1a\x1c.stratus.v1.ConductorMessage(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x16stratus/v1/agent.proto\x12\nstratus.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16stratus/v1/types.proto\"\x9d\x02\n\x0c\x41gentMessage\x12\"\n\x05hello\x18\x01 \x01(\x0b\x32\x11.stratus.v1.HelloH\x00\x12.\n\x08\x63\x61pacity\x18\x02 \x01(\x0b\x32\x1a.stratus.v1.CapacityReportH\x00\x12\x32\n\x0bpower_event\x18\x03 \x01(\x0b\x32\x1b.stratus.v1.PowerStateEventH\x00\x12+\n\x06result\x18\x04 \x01(\x0b\x32\x19.stratus.v1.CommandResultH\x00\x12$\n\x06resync\x18\x05 \x01(\x0b\x32\x12.stratus.v1.ResyncH\x00\x12*\n\theartbeat\x18\x06 \x01(\x0b\x32\x15.stratus.v1.HeartbeatH\x00\x42\x06\n\x04\x62ody\"\x96\x01\n\x10\x43onductorMessage\x12&\n\x07welcome\x18\x01 \x01(\x0b\x32\x13.stratus.v1.WelcomeH\x00\x12&\n\x07\x63ommand\x18\x02 \x01(\x0b\x32\x13.stratus.v1.CommandH\x00\x12*\n\theartbeat\x18\x03 \x01(\x0b\x32\x15.stratus.v1.HeartbeatH\x00\x42\x06\n\x04\x62ody\":\n\x05Hello\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x1f\n\x05hosts\x18\x02 \x03(\x0b\x32\x10.stratus.v1.Host\"\x89\x01\n\x07Welcome\x12\x14\n\x0c\x63onductor_id\x18\x01 \x01(\t\x12!\n\x19\x63\x61pacity_interval_seconds\x18\x02 \x01(\x05\x12\"\n\x1aheartbeat_interval_seconds\x18\x03 \x01(\x01\x12!\n\x19heartbeat_timeout_seconds\x18\x04 \x01(\x01\"8\n\tHeartbeat\x12+\n\x07sent_at\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"0\n\x0e\x43\x61pacityReport\x12\x1e\n\x04host\x18\x01 \x01(\x0b\x32\x10.stratus.v1.Host\"\xa1\x01\n\x0fPowerStateEvent\x12\x0c\n\x04host\x18\x01 \x01(\t\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12+\n\x0bpower_state\x18\x03 \x01(\x0e\x32\x16.stratus.v1.PowerState\x12\r\n\x05\x65vent\x18\x04 \x01(\t\x12/\n\x0bobserved_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"A\n\x06Resync\x12\x0c\n\x04host\x18\x01 \x01(\t\x12)\n\x07\x64omains\x18\x02 \x03(\x0b\x32\x18.stratus.v1.DomainStatus\"P\n\x0c\x44omainStatus\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12+\n\x0bpower_state\x18\x02 \x01(\x0e\x32\x16.stratus.v1.PowerState\"\x93\x02\n\tSpawnSpec\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05vcpus\x18\x03 \x01(\x05\x12\x11\n\tmemory_mb\x18\x04 \x01(\x03\x12\x0f\n\x07\x64isk_gb\x18\x05 \x01(\x03\x12 \n\x05image\x18\x06 \x01(\x0b\x32\x11.stratus.v1.Image\x12&\n\taddresses\x18\x07 \x03(\x0b\x32\x13.stratus.v1.Address\x12\x35\n\x08metadata\x18\x08 \x03(\x0b\x32#.stratus.v1.SpawnSpec.MetadataEntry\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x9a\x03\n\x07\x43ommand\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\"\n\x02op\x18\x03 \x01(\x0e\x32\x16.stratus.v1.Command.Op\x12\x13\n\x0binstance_id\x18\x04 \x01(\t\x12$\n\x05spawn\x18\x05 \x01(\x0b\x32\x15.stratus.v1.SpawnSpec\x12\x12\n\nrequest_id\x18\x06 \x01(\t\x12\x16\n\x0e\x63onsole_length\x18\x07 \x01(\x05\"\xe1\x01\n\x02Op\x12\x12\n\x0eOP_UNSPECIFIED\x10\x00\x12\x0c\n\x08OP_SPAWN\x10\x01\x12\x0e\n\nOP_DESTROY\x10\x02\x12\x0b\n\x07OP_STOP\x10\x03\x12\x0c\n\x08OP_START\x10\x04\x12\x12\n\x0eOP_REBOOT_SOFT\x10\x05\x12\x12\n\x0eOP_REBOOT_HARD\x10\x06\x12\x0c\n\x08OP_PAUSE\x10\x07\x12\x0e\n\nOP_UNPAUSE\x10\x08\x12\x0e\n\nOP_SUSPEND\x10\t\x12\r\n\tOP_RESUME\x10\n\x12\x15\n\x11OP_CONSOLE_OUTPUT\x10\x0b\x12\x12\n\x0eOP_VNC_CONSOLE\x10\x0c\"\xb1\x01\n\rCommandResult\x12\x12\n\ncommand_id\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\r\n\x05\x65rror\x18\x03 \x01(\t\x12+\n\x0bpower_state\x18\x04 \x01(\x0e\x32\x16.stratus.v1.PowerState\x12\x16\n\x0e\x63onsole_output\x18\x05 \x01(\t\x12,\n\x07\x63onsole\x18\x06 \x01(\x0b\x32\x1b.stratus.v1.ConsoleEndpoint\"B\n\x0f\x43onsoleEndpoint\x12\x10\n\x08protocol\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\x05\x32U\n\x0c\x41gentChannel\x12\x45\n\x07\x43onnect\x12\x18.stratus.v1.AgentMessage\x1a\x1c.stratus.v1.ConductorMessage(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,33 +36,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SPAWNSPEC_METADATAENTRY']._loaded_options = None
   _globals['_SPAWNSPEC_METADATAENTRY']._serialized_options = b'8\001'
   _globals['_AGENTMESSAGE']._serialized_start=96
-  _globals['_AGENTMESSAGE']._serialized_end=337
-  _globals['_CONDUCTORMESSAGE']._serialized_start=339
-  _globals['_CONDUCTORMESSAGE']._serialized_end=445
-  _globals['_HELLO']._serialized_start=447
-  _globals['_HELLO']._serialized_end=505
-  _globals['_WELCOME']._serialized_start=507
-  _globals['_WELCOME']._serialized_end=573
-  _globals['_CAPACITYREPORT']._serialized_start=575
-  _globals['_CAPACITYREPORT']._serialized_end=623
-  _globals['_POWERSTATEEVENT']._serialized_start=626
-  _globals['_POWERSTATEEVENT']._serialized_end=787
-  _globals['_RESYNC']._serialized_start=789
-  _globals['_RESYNC']._serialized_end=854
-  _globals['_DOMAINSTATUS']._serialized_start=856
-  _globals['_DOMAINSTATUS']._serialized_end=936
-  _globals['_SPAWNSPEC']._serialized_start=939
-  _globals['_SPAWNSPEC']._serialized_end=1214
-  _globals['_SPAWNSPEC_METADATAENTRY']._serialized_start=1167
-  _globals['_SPAWNSPEC_METADATAENTRY']._serialized_end=1214
-  _globals['_COMMAND']._serialized_start=1217
-  _globals['_COMMAND']._serialized_end=1627
-  _globals['_COMMAND_OP']._serialized_start=1402
-  _globals['_COMMAND_OP']._serialized_end=1627
-  _globals['_COMMANDRESULT']._serialized_start=1630
-  _globals['_COMMANDRESULT']._serialized_end=1807
-  _globals['_CONSOLEENDPOINT']._serialized_start=1809
-  _globals['_CONSOLEENDPOINT']._serialized_end=1875
-  _globals['_AGENTCHANNEL']._serialized_start=1877
-  _globals['_AGENTCHANNEL']._serialized_end=1962
+  _globals['_AGENTMESSAGE']._serialized_end=381
+  _globals['_CONDUCTORMESSAGE']._serialized_start=384
+  _globals['_CONDUCTORMESSAGE']._serialized_end=534
+  _globals['_HELLO']._serialized_start=536
+  _globals['_HELLO']._serialized_end=594
+  _globals['_WELCOME']._serialized_start=597
+  _globals['_WELCOME']._serialized_end=734
+  _globals['_HEARTBEAT']._serialized_start=736
+  _globals['_HEARTBEAT']._serialized_end=792
+  _globals['_CAPACITYREPORT']._serialized_start=794
+  _globals['_CAPACITYREPORT']._serialized_end=842
+  _globals['_POWERSTATEEVENT']._serialized_start=845
+  _globals['_POWERSTATEEVENT']._serialized_end=1006
+  _globals['_RESYNC']._serialized_start=1008
+  _globals['_RESYNC']._serialized_end=1073
+  _globals['_DOMAINSTATUS']._serialized_start=1075
+  _globals['_DOMAINSTATUS']._serialized_end=1155
+  _globals['_SPAWNSPEC']._serialized_start=1158
+  _globals['_SPAWNSPEC']._serialized_end=1433
+  _globals['_SPAWNSPEC_METADATAENTRY']._serialized_start=1386
+  _globals['_SPAWNSPEC_METADATAENTRY']._serialized_end=1433
+  _globals['_COMMAND']._serialized_start=1436
+  _globals['_COMMAND']._serialized_end=1846
+  _globals['_COMMAND_OP']._serialized_start=1621
+  _globals['_COMMAND_OP']._serialized_end=1846
+  _globals['_COMMANDRESULT']._serialized_start=1849
+  _globals['_COMMANDRESULT']._serialized_end=2026
+  _globals['_CONSOLEENDPOINT']._serialized_start=2028
+  _globals['_CONSOLEENDPOINT']._serialized_end=2094
+  _globals['_AGENTCHANNEL']._serialized_start=2096
+  _globals['_AGENTCHANNEL']._serialized_end=2181
 # @@protoc_insertion_point(module_scope)

@@ -12,26 +12,30 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class AgentMessage(_message.Message):
-    __slots__ = ("hello", "capacity", "power_event", "result", "resync")
+    __slots__ = ("hello", "capacity", "power_event", "result", "resync", "heartbeat")
     HELLO_FIELD_NUMBER: _ClassVar[int]
     CAPACITY_FIELD_NUMBER: _ClassVar[int]
     POWER_EVENT_FIELD_NUMBER: _ClassVar[int]
     RESULT_FIELD_NUMBER: _ClassVar[int]
     RESYNC_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     hello: Hello
     capacity: CapacityReport
     power_event: PowerStateEvent
     result: CommandResult
     resync: Resync
-    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., capacity: _Optional[_Union[CapacityReport, _Mapping]] = ..., power_event: _Optional[_Union[PowerStateEvent, _Mapping]] = ..., result: _Optional[_Union[CommandResult, _Mapping]] = ..., resync: _Optional[_Union[Resync, _Mapping]] = ...) -> None: ...
+    heartbeat: Heartbeat
+    def __init__(self, hello: _Optional[_Union[Hello, _Mapping]] = ..., capacity: _Optional[_Union[CapacityReport, _Mapping]] = ..., power_event: _Optional[_Union[PowerStateEvent, _Mapping]] = ..., result: _Optional[_Union[CommandResult, _Mapping]] = ..., resync: _Optional[_Union[Resync, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ...) -> None: ...
 
 class ConductorMessage(_message.Message):
-    __slots__ = ("welcome", "command")
+    __slots__ = ("welcome", "command", "heartbeat")
     WELCOME_FIELD_NUMBER: _ClassVar[int]
     COMMAND_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
     welcome: Welcome
     command: Command
-    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., command: _Optional[_Union[Command, _Mapping]] = ...) -> None: ...
+    heartbeat: Heartbeat
+    def __init__(self, welcome: _Optional[_Union[Welcome, _Mapping]] = ..., command: _Optional[_Union[Command, _Mapping]] = ..., heartbeat: _Optional[_Union[Heartbeat, _Mapping]] = ...) -> None: ...
 
 class Hello(_message.Message):
     __slots__ = ("agent_id", "hosts")
@@ -42,12 +46,22 @@ class Hello(_message.Message):
     def __init__(self, agent_id: _Optional[str] = ..., hosts: _Optional[_Iterable[_Union[_types_pb2.Host, _Mapping]]] = ...) -> None: ...
 
 class Welcome(_message.Message):
-    __slots__ = ("conductor_id", "capacity_interval_seconds")
+    __slots__ = ("conductor_id", "capacity_interval_seconds", "heartbeat_interval_seconds", "heartbeat_timeout_seconds")
     CONDUCTOR_ID_FIELD_NUMBER: _ClassVar[int]
     CAPACITY_INTERVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_INTERVAL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     conductor_id: str
     capacity_interval_seconds: int
-    def __init__(self, conductor_id: _Optional[str] = ..., capacity_interval_seconds: _Optional[int] = ...) -> None: ...
+    heartbeat_interval_seconds: float
+    heartbeat_timeout_seconds: float
+    def __init__(self, conductor_id: _Optional[str] = ..., capacity_interval_seconds: _Optional[int] = ..., heartbeat_interval_seconds: _Optional[float] = ..., heartbeat_timeout_seconds: _Optional[float] = ...) -> None: ...
+
+class Heartbeat(_message.Message):
+    __slots__ = ("sent_at",)
+    SENT_AT_FIELD_NUMBER: _ClassVar[int]
+    sent_at: _timestamp_pb2.Timestamp
+    def __init__(self, sent_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CapacityReport(_message.Message):
     __slots__ = ("host",)

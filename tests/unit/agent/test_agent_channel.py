@@ -34,13 +34,32 @@ Op = agent_pb2.Command
 
 
 class FakeConductor(agent_pb2_grpc.AgentChannelServicer):
-    """Welcomes every stream, records what comes up, sends what a test queues."""
+    """Welcomes every stream, records what comes up, sends what a test queues.
 
-    def __init__(self) -> None:
+    Like the real conductor it sends a heartbeat every `heartbeat_interval_seconds` and
+    tells the agent its deadline in the Welcome. `freeze()` makes the current stream go
+    silent as a stopped process would (nothing read, nothing sent, the socket still open);
+    `welcome=False` never answers Hello (a conductor stuck before its Welcome).
+    """
+
+    def __init__(
+        self,
+        *,
+        welcome: bool = True,
+        heartbeat_interval_seconds: float = 0.5,
+        heartbeat_timeout_seconds: float = 3.0,
+    ) -> None:
         self.received: asyncio.Queue[agent_pb2.AgentMessage] = asyncio.Queue()
         self.tokens: list[str | None] = []
         self.streams = 0
+        self.welcome = welcome
+        self.heartbeat = (heartbeat_interval_seconds, heartbeat_timeout_seconds)
         self._outgoing: asyncio.Queue[agent_pb2.ConductorMessage | None] = asyncio.Queue()
+        self._frozen = asyncio.Event()
+
+    def freeze(self) -> None:
+        """The current stream goes silent; streams opened later behave again."""
+        self._frozen.set()
 
     def send(self, command: agent_pb2.Command) -> None:
         self._outgoing.put_nowait(agent_pb2.ConductorMessage(command=command))
@@ -55,21 +74,40 @@ class FakeConductor(agent_pb2_grpc.AgentChannelServicer):
         self.streams += 1
         outgoing: asyncio.Queue[agent_pb2.ConductorMessage | None] = asyncio.Queue()
         self._outgoing = outgoing
+        frozen = self._frozen = asyncio.Event()
+        interval, timeout = self.heartbeat
 
         async def read() -> None:
             async for message in request_iterator:
+                if frozen.is_set():
+                    break
                 self.received.put_nowait(message)
-                if message.WhichOneof("body") == "hello":
-                    welcome = agent_pb2.Welcome(conductor_id="c-1", capacity_interval_seconds=1)
+                if message.WhichOneof("body") == "hello" and self.welcome:
+                    welcome = agent_pb2.Welcome(
+                        conductor_id="c-1",
+                        capacity_interval_seconds=1,
+                        heartbeat_interval_seconds=interval,
+                        heartbeat_timeout_seconds=timeout,
+                    )
                     outgoing.put_nowait(agent_pb2.ConductorMessage(welcome=welcome))
-            outgoing.put_nowait(None)
+            await frozen.wait()  # a frozen process never ends its streams either
+
+        async def beat() -> None:
+            while True:
+                await asyncio.sleep(interval)
+                outgoing.put_nowait(agent_pb2.ConductorMessage(heartbeat=agent_pb2.Heartbeat()))
 
         reader = asyncio.create_task(read())
+        beater = asyncio.create_task(beat()) if self.welcome else None
         try:
             while (message := await outgoing.get()) is not None:
+                if frozen.is_set():
+                    await asyncio.Event().wait()  # silent until the agent gives up
                 yield message
         finally:
             reader.cancel()
+            if beater is not None:
+                beater.cancel()
 
     async def expect(self, kind: str, match: Callable[[Any], bool] = lambda body: True) -> Any:
         """The next message of `kind` whose body matches, skipping others."""
@@ -98,6 +136,8 @@ async def running_agent(
     drivers: list[LibvirtDriver],
     events: asyncio.Queue[agent_pb2.PowerStateEvent],
     port: int,
+    *,
+    heartbeat_timeout_seconds: float = 30.0,
 ) -> AsyncIterator[ConductorChannel]:
     channel = ConductorChannel(
         drivers,
@@ -107,6 +147,8 @@ async def running_agent(
         token=TOKEN,
         reconnect_max_seconds=0.5,
         command_drain_seconds=5,
+        heartbeat_interval_seconds=0.5,
+        heartbeat_timeout_seconds=heartbeat_timeout_seconds,
     )
     stop = asyncio.Event()
     task = asyncio.create_task(channel.run(stop))
@@ -256,4 +298,52 @@ async def test_every_log_line_of_a_command_carries_its_request_id(tmp_path: Path
             "command finished",
         }
         assert {line["request_id"] for line in lines} == {spawn.request_id}
+    await server.stop(grace=None)
+
+
+async def test_the_agent_says_it_is_alive_at_the_welcomed_interval(tmp_path: Path) -> None:
+    conductor = FakeConductor(heartbeat_interval_seconds=0.2, heartbeat_timeout_seconds=1.0)
+    server, port = await start_server(conductor)
+    async with two_hosts(tmp_path) as (drivers, events), running_agent(drivers, events, port):
+        await conductor.expect("hello")
+        # Nothing else happens on the hosts: only heartbeats keep coming up.
+        for _ in range(3):
+            await conductor.expect("heartbeat")
+    await server.stop(grace=None)
+
+
+async def test_a_frozen_conductor_is_dropped_at_the_welcomed_deadline(tmp_path: Path) -> None:
+    # The agent's own deadline (30 s) is far longer than the test waits: only the
+    # conductor's Welcome (1 s) can make it give up in time.
+    conductor = FakeConductor(heartbeat_interval_seconds=0.2, heartbeat_timeout_seconds=1.0)
+    server, port = await start_server(conductor)
+    async with (
+        two_hosts(tmp_path) as (drivers, events),
+        running_agent(drivers, events, port) as agent,
+    ):
+        await conductor.expect("hello")
+        await asyncio.wait_for(agent.connected.wait(), WAIT_SECONDS)
+        conductor.freeze()
+        # The stream stays open but silent; the agent drops it and dials again.
+        hello = await conductor.expect("hello")
+        assert hello.agent_id == "agent-1"
+        assert conductor.streams == 2
+        await conductor.expect("resync", lambda r: r.host == "host-2")
+        await asyncio.wait_for(agent.connected.wait(), WAIT_SECONDS)
+    await server.stop(grace=None)
+
+
+async def test_a_conductor_that_never_welcomes_is_dropped_at_the_deadline(
+    tmp_path: Path,
+) -> None:
+    conductor = FakeConductor(welcome=False)
+    server, port = await start_server(conductor)
+    async with (
+        two_hosts(tmp_path) as (drivers, events),
+        running_agent(drivers, events, port, heartbeat_timeout_seconds=1.0) as agent,
+    ):
+        await conductor.expect("hello")
+        await conductor.expect("hello")  # a second stream, after the first went unanswered
+        assert conductor.streams >= 2
+        assert not agent.connected.is_set()
     await server.stop(grace=None)
