@@ -92,6 +92,11 @@ def channel(
         "grpc.keepalive_time_ms": 20_000,
         "grpc.keepalive_permit_without_calls": 1,
         "grpc.enable_retries": 1,
+        # gRPC's default reconnect backoff grows to 120 s, so a replica back after a short
+        # outage would wait for the caller's next dial for many seconds: redial within 1 s.
+        "grpc.initial_reconnect_backoff_ms": 100,
+        "grpc.min_reconnect_backoff_ms": 100,
+        "grpc.max_reconnect_backoff_ms": 1_000,
     }
     arguments.update(options)
     return grpc.aio.insecure_channel(
