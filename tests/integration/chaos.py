@@ -202,9 +202,7 @@ def domains_on(domains_dir: Path) -> set[str]:
     return {path.stem for path in domains_dir.glob("*.xml")} if domains_dir.exists() else set()
 
 
-async def audit(
-    cloud: Cloud, store: Store, client: Client, project_id: str, accepted: dict[str, str]
-) -> Audit:
+async def audit(cloud: Cloud, store: Store, project_id: str, accepted: dict[str, str]) -> Audit:
     """Compare the cloud with `accepted` (server name -> id of every accepted boot)."""
     report = Audit()
     instances = [
@@ -251,6 +249,8 @@ async def _audit_hosts(
     allocations = {v.id: v.message for v in (await store.allocations.list())[0]}
     hosts = set(placed) | set(usages) | {a.host for a in allocations.values()}
     dirs = domain_dirs(cloud)
+    hypervisors = {v.id: v.message for v in (await store.hosts.list())[0]}
+    alive = await store.live_host_names()
     for host in sorted(hosts | set(dirs)):
         servers = placed.get(host, [])
         usage = usages.get(host, t.HostUsage(host=host))
@@ -275,6 +275,16 @@ async def _audit_hosts(
                 f"{host}: domains without server {sorted(domains - ids)}, "
                 f"servers without domain {sorted(ids - domains)}"
             )
+        # What the hypervisor runs, as the agent last reported it (the live count, where
+        # the files above are what the agent keeps across restarts).
+        reported = hypervisors.get(host)
+        if reported is not None and host in alive:
+            running = (reported.running_vms, reported.vcpus_used, reported.memory_mb_used)
+            if running != (want[2], want[0], want[1]):
+                report.domains.append(
+                    f"{host}: hypervisor runs (n, vcpus, ram) {running}, "
+                    f"servers {(want[2], want[0], want[1])}"
+                )
     strays = {i: a.host for i, a in allocations.items() if i not in {s.id for s in instances}}
     # Allocations of servers of other projects would show above; none exist in these tests.
     if strays and not report.claims:

@@ -46,10 +46,14 @@ class Figures:
     victim: str
     variant: str
     accepted: int
+    active_at_kill: int  # of the boots accepted by then, how many were ACTIVE
+    retried: int  # boots whose request had to be sent again or looked up (outage felt)
     active: int
     error: int
     recovery_seconds: float | None  # kill -> first boot sent after the kill seen ACTIVE
-    after_restart_seconds: float | None  # the same, counted from the restart
+    # The same, counted from the restarted process's launch (negative: boots succeeded
+    # again before it, on what the victim does not serve, e.g. another agent's hosts).
+    after_restart_seconds: float | None
     lost: int
     duplicated: int
     stuck: int
@@ -69,7 +73,8 @@ def figures_table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     path = tmp_path_factory.getbasetemp() / "chaos-figures.json"
     path.write_text(json.dumps([asdict(f) for f in FIGURES], indent=2))
     header = (
-        f"{'victim':<10} {'variant':<16} {'accepted':>8} {'active':>6} {'error':>5} "
+        f"{'victim':<10} {'variant':<16} {'accepted':>8} {'active at kill':>14} "
+        f"{'retried':>7} {'active':>6} {'error':>5} "
         f"{'recovery s':>10} {'after restart':>13} {'lost':>4} {'dup':>3} {'stuck':>5} "
         f"{'leaked':>6} {'after del':>9}"
     )
@@ -78,7 +83,8 @@ def figures_table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         recovery = f"{f.recovery_seconds:.1f}" if f.recovery_seconds is not None else "-"
         restarted = f"{f.after_restart_seconds:.1f}" if f.after_restart_seconds is not None else "-"
         lines.append(
-            f"{f.victim:<10} {f.variant:<16} {f.accepted:>8} {f.active:>6} {f.error:>5} "
+            f"{f.victim:<10} {f.variant:<16} {f.accepted:>8} {f.active_at_kill:>14} "
+            f"{f.retried:>7} {f.active:>6} {f.error:>5} "
             f"{recovery:>10} {restarted:>13} {f.lost:>4} {f.duplicated:>3} {f.stuck:>5} "
             f"{f.leaked:>6} {f.leaked_after_delete:>9}"
         )
@@ -223,7 +229,7 @@ async def settle_and_audit(scene: Scene, accepted: dict[str, str]) -> Audit:
     last: list[Audit] = []
 
     async def balanced() -> bool:
-        report = await audit(scene.cloud, scene.store, scene.client, scene.project_id, accepted)
+        report = await audit(scene.cloud, scene.store, scene.project_id, accepted)
         last[:] = [report]
         return not report.problems()
 
@@ -275,6 +281,7 @@ class Outage:
     killed_at: float = 0.0
     restarted_at: float = 0.0
     recovery: float | None = None  # seconds from the kill
+    active_at_kill: int = 0
 
 
 async def boots_through_a_kill(scene: Scene, victim: str, down_seconds: float) -> Figures:
@@ -288,9 +295,10 @@ async def boots_through_a_kill(scene: Scene, victim: str, down_seconds: float) -
     await eventually(lambda: boots.accepted_count >= KILL_AFTER_ACCEPTED or batch.done(), 60)
     kill(cloud, victim)
     outage.killed_at = time.monotonic()
+    outage.active_at_kill = len(scene.observer.first_active)
     await asyncio.sleep(down_seconds)
+    outage.restarted_at = time.monotonic()  # from the launch, as an operator counts it
     await asyncio.to_thread(restart, cloud, victim)
-    outage.restarted_at = time.monotonic()
     outage.recovery = await boots.probe_until_recovered(outage.killed_at, SETTLE_SECONDS)
     await batch
     return await finish(scene, boots, outage)
@@ -313,6 +321,8 @@ async def finish(
         victim=outage.victim,
         variant=outage.variant,
         accepted=len(everything),
+        active_at_kill=outage.active_at_kill,
+        retried=sum(1 for b in boots.sent if b.transient_errors),
         active=settled_report.active,
         error=settled_report.error,
         recovery_seconds=round(recovery, 2) if recovery is not None else None,
@@ -387,8 +397,9 @@ async def test_a_conductor_killed_while_an_agent_resyncs_orphans_loses_nothing(
     )
     cloud.services["conductor"].kill()
     outage = Outage("conductor", "during resync", killed_at=time.monotonic())
-    await asyncio.to_thread(cloud.start_service, "conductor")
+    outage.active_at_kill = len(scene.observer.first_active)
     outage.restarted_at = time.monotonic()
+    await asyncio.to_thread(cloud.start_service, "conductor")
     outage.recovery = await boots.probe_until_recovered(outage.killed_at, SETTLE_SECONDS)
     await more
     await finish(scene, boots, outage, deleted=frozenset(doomed))
