@@ -28,10 +28,11 @@ import grpc
 import pytest
 
 from services.runtime import grpc_client
+from services.state import keys, quotas
 from services.state.store import Store
-from stratus.v1 import compute_pb2, compute_pb2_grpc
+from stratus.v1 import compute_pb2, compute_pb2_grpc, types_pb2
 from tests.integration.chaos import Audit, Boot, Client, Observer, audit, settled, store_for
-from tests.integration.cloud import Cloud, seed
+from tests.integration.cloud import Cloud, ServiceProcess, seed
 from tests.waiting import eventually
 
 BOOTS = 100
@@ -403,3 +404,78 @@ async def test_a_conductor_killed_while_an_agent_resyncs_orphans_loses_nothing(
     outage.recovery = await boots.probe_until_recovered(outage.killed_at, SETTLE_SECONDS)
     await more
     await finish(scene, boots, outage, deleted=frozenset(doomed))
+
+
+async def test_the_audit_finds_each_kind_of_damage(store: Store, tmp_path: Path) -> None:
+    """The audit is only worth its zeros if it sees damage: each kind planted in etcd and
+    in an agent's domain records is reported, and a consistent server is not."""
+    project = "audited"
+    host_dir = tmp_path / "agent" / "node-1"
+    (host_dir / "domains").mkdir(parents=True)
+    (host_dir / "node.xml").write_text("<node/>")
+    cloud = Cloud(tmp_path)
+    cloud.services["agent"] = ServiceProcess(
+        "agent", ["agent", "--state-dir", str(tmp_path / "agent")], tmp_path / "agent.log"
+    )
+    flavor = types_pb2.Flavor(id="1", vcpus=1, ram_mb=512)
+
+    def server(name: str, **fields: object) -> types_pb2.Instance:
+        return types_pb2.Instance(
+            id=f"id-{name}", name=name, project_id=project, flavor=flavor, **fields
+        )
+
+    healthy = server(
+        "healthy",
+        vm_state=types_pb2.VM_STATE_ACTIVE,
+        host="node-1",
+        addresses=[types_pb2.Address(network="private", addr="10.0.0.2")],
+    )
+    twin = server(
+        "twin",
+        vm_state=types_pb2.VM_STATE_ACTIVE,
+        host="node-1",
+        addresses=[types_pb2.Address(network="private", addr="10.0.0.2")],
+    )
+    stuck = server(
+        "stuck", vm_state=types_pb2.VM_STATE_BUILDING, task_state=types_pb2.TASK_STATE_SPAWNING
+    )
+    faultless = server("faultless", vm_state=types_pb2.VM_STATE_ERROR)
+    for instance in (healthy, twin, stuck, faultless):
+        await store.instances.create(instance.id, instance)
+    # Claims and a domain for `healthy` only; quota counted for three servers of four.
+    await store.allocations.create(
+        healthy.id, types_pb2.Allocation(instance_id=healthy.id, host="node-1", vcpus=1)
+    )
+    await store.host_usage.create(
+        "node-1", types_pb2.HostUsage(host="node-1", vcpus_used=1, memory_mb_used=512, instances=1)
+    )
+    await store.quota_charges.create(healthy.id, quotas.charge_of(healthy))
+    (host_dir / "domains" / f"{healthy.id}.xml").write_text("<domain/>")
+    (host_dir / "domains" / "id-long-gone.xml").write_text("<domain/>")
+    await store.etcd.put(f"{keys.FIXED_IPS}private/10.0.0.2", healthy.id.encode())
+    await store.quota_usage.create(
+        project,
+        compute_pb2.QuotaUsage(
+            project_id=project, in_use={"instances": 3, "cores": 3, "ram": 1536}
+        ),
+    )
+    accepted = {"healthy": healthy.id, "twin": twin.id, "stuck": stuck.id, "lost": "id-lost"}
+
+    report = await audit(cloud, store, project, accepted)
+
+    assert report.lost == ["lost id-lost"]
+    assert report.unexpected == ["faultless id-faultless"]
+    assert [entry.split()[0] for entry in report.stuck] == ["id-stuck"]
+    assert [entry.split()[0] for entry in report.faultless] == ["id-faultless"]
+    claims = " ".join(report.claims)
+    assert "usage (vcpus, ram, n) (1, 512, 1), servers (2, 1024, 2)" in claims
+    assert "servers without allocation ['id-twin']" in claims
+    domains = " ".join(report.domains)
+    assert "domains without server ['id-long-gone']" in domains
+    assert "servers without domain ['id-twin']" in domains
+    assert "10.0.0.2 held 2 times" in report.addresses
+    assert any("usage {'instances': 3" in entry for entry in report.quota)
+    assert any(
+        "servers without charge ['id-faultless', 'id-stuck', 'id-twin']" in entry
+        for entry in report.quota
+    )
