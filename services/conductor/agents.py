@@ -89,18 +89,6 @@ class AgentSession:
     )
 
 
-class HostLease(LeaseKeeper):
-    """The lease of a stream's hosts, which outlives the stream by its TTL (the grace)."""
-
-    async def let_expire(self) -> None:
-        """Stop refreshing, without revoking: the hosts go down when the TTL runs out,
-        unless their agent reconnects first and puts them under a new lease."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-
 ReportHandler = Callable[[agent_pb2.AgentMessage], Awaitable[None]]
 HostWork = Callable[[str], Awaitable[None]]
 
@@ -306,7 +294,7 @@ class AgentHub:
             await asyncio.gather(reader, dispatcher, return_exceptions=True)
             await self._unregister(session, keeper)
 
-    async def _register_hosts(self, session: AgentSession, hello: agent_pb2.Hello) -> HostLease:
+    async def _register_hosts(self, session: AgentSession, hello: agent_pb2.Hello) -> LeaseKeeper:
         for host in hello.hosts:
             await self.record_host(host)
             previous = self.sessions_by_host.get(host.name)
@@ -331,13 +319,13 @@ class AgentHub:
                 else:
                     await self.store.etcd.put(key, value, lease=lease_id)
 
-        keeper = HostLease(self.store.etcd, self.lease_ttl_seconds, write_alive)
+        keeper = LeaseKeeper(self.store.etcd, self.lease_ttl_seconds, write_alive)
         await keeper.start()
         async with self._connected:
             self._connected.notify_all()
         return keeper
 
-    async def _unregister(self, session: AgentSession, keeper: HostLease) -> None:
+    async def _unregister(self, session: AgentSession, keeper: LeaseKeeper) -> None:
         for name in session.hosts:
             if self.sessions_by_host.get(name) is session:
                 del self.sessions_by_host[name]
@@ -347,7 +335,7 @@ class AgentHub:
             task.cancel()
         await asyncio.gather(*session.background, return_exceptions=True)
         # Not revoked: the hosts stay up for the lease's TTL, their grace to reconnect.
-        await keeper.let_expire()
+        await keeper.stop(revoke=False)
         log.info(
             "agent disconnected",
             agent_id=session.agent_id,

@@ -23,7 +23,7 @@ from stratus.v1 import types_pb2 as t
 
 log = structlog.get_logger(__name__)
 
-PREFIX = keys.ROOT + "pending_destroys/"  # <host>/<instance id> -> request id
+PREFIX = keys.PENDING_DESTROYS
 
 
 def key(host: str, instance_id: str) -> str:

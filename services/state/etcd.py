@@ -327,11 +327,15 @@ class LeaseKeeper:
             except Exception:
                 log.exception("lease keepalive error")
 
-    async def stop(self) -> None:
-        """Stop refreshing and revoke the lease: its keys disappear now, not after the TTL."""
+    async def stop(self, *, revoke: bool = True) -> None:
+        """Stop refreshing and revoke the lease: its keys disappear now, not after the TTL.
+
+        With `revoke=False` the lease is left to expire: its keys stay for up to the TTL
+        (a grace in which someone else may take them over under a lease of their own).
+        """
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self.lease_id:
+        if self.lease_id and revoke:
             await self.etcd.revoke_lease(self.lease_id)

@@ -12,6 +12,8 @@ IMAGES = ROOT + "images/"
 HOSTS = ROOT + "hosts/"  # the host as last reported by its agent
 HOST_ALIVE = ROOT + "host_alive/"  # under the lease of the agent's stream: absent means down
 HOST_USAGE = ROOT + "host_usage/"  # what the scheduler has claimed on a host
+# <host>/<instance id> -> request id: a domain the host must destroy once it is reachable
+PENDING_DESTROYS = ROOT + "pending_destroys/"
 ALLOCATIONS = ROOT + "allocations/"  # <instance id>: one instance's claim
 SERVICES = ROOT + "services/"  # <binary>/<id>, under the service's lease
 TASKS = ROOT + "tasks/"
