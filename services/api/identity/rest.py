@@ -594,8 +594,8 @@ def router_for(identity_api: IdentityApi, token_manager: TokenManager) -> APIRou
         return access_view(result, base_url(request))
 
     for prefix in ("/identity",):
-        router.add_api_route(prefix, identity_versions, methods=["GET"])
-        router.add_api_route(prefix + "/", identity_versions, methods=["GET"])
+        router.add_api_route(prefix, identity_versions, methods=["GET"], status_code=300)
+        router.add_api_route(prefix + "/", identity_versions, methods=["GET"], status_code=300)
     routes: list[tuple[str, Callable[..., Any], list[str]]] = [
         ("", version, ["GET"]),
         ("/", version, ["GET"]),
@@ -630,9 +630,35 @@ def router_for(identity_api: IdentityApi, token_manager: TokenManager) -> APIRou
         ("/roles/{role_id}", get_role, ["GET"]),
         ("/role_assignments", role_assignments, ["GET"]),
     ]
+    # The answers of success that are not a 200 with JSON, so the OpenAPI document says
+    # what is sent: 201 with the created resource, or no body at all.
+    created = {issue_token, create_project, create_user}
+    bodiless = {
+        check_token: 200,
+        revoke_token: 204,
+        delete_project: 204,
+        delete_user: 204,
+        change_password: 204,
+        assign: 204,
+        check: 204,
+        unassign: 204,
+        system_assign: 204,
+        system_check: 204,
+        system_unassign: 204,
+    }
     for prefix in PREFIXES:
         for path, endpoint, methods in routes:
-            router.add_api_route(prefix + path, endpoint, methods=methods)
+            if endpoint in bodiless:
+                router.add_api_route(
+                    prefix + path,
+                    endpoint,
+                    methods=methods,
+                    status_code=bodiless[endpoint],
+                    response_class=Response,
+                )
+            else:
+                status = 201 if endpoint in created else 200
+                router.add_api_route(prefix + path, endpoint, methods=methods, status_code=status)
     for prefix in V2_PREFIXES:
         router.add_api_route(prefix + "/tokens", issue_token_v2, methods=["POST"])
     return router
