@@ -206,7 +206,11 @@ class Etcd:
         success: Sequence[Any],
         failure: Sequence[Any] = (),
     ) -> TxnResult:
-        """One atomic transaction. Not retried: a lost reply may have committed."""
+        """One atomic transaction. Not retried: a lost reply may have committed.
+
+        While etcd is being redialled (a restart, a leader change) the transaction waits,
+        within its deadline, to be sent, rather than failing before it reached etcd.
+        """
         await self.client.connect()
         request = rpc.TxnRequest(
             compare=[c.build_message() for c in compare],
@@ -214,7 +218,7 @@ class Etcd:
             failure=self.client._ops_to_requests(list(failure)),
         )
         try:
-            response = await self.client.kvstub.Txn(request, timeout=10)
+            response = await self.client.kvstub.Txn(request, timeout=10, wait_for_ready=True)
         except grpc.aio.AioRpcError as exc:
             raise Unavailable(f"etcd transaction failed: {exc.details()}") from exc
         ETCD_TXNS.labels("committed" if response.succeeded else "conflict").inc()

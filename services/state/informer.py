@@ -1,6 +1,9 @@
 """A live, in-memory view of one key prefix: list once, then watch from that revision.
 
-If the watch's revision was compacted (the view fell too far behind), it lists again.
+If the watch's revision was compacted (the view fell too far behind), it lists again. The
+view never stops following etcd: a record it cannot decode is left out with a warning, and
+a watch that fails in a way the connection does not handle itself is re-created after a
+short pause, listing again first.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Generic, TypeVar
 
 import structlog
 
-from services.state.etcd import CompactedError, Etcd
+from services.state.etcd import CompactedError, Etcd, WatchEvent
 
 log = structlog.get_logger(__name__)
 V = TypeVar("V")
@@ -49,8 +52,22 @@ class Informer(Generic[V]):
 
     async def _relist(self) -> None:
         kvs, revision = await self.etcd.list(self.prefix)
-        self.items = {self._id(kv.key): (self.decode(kv.value), kv.mod_revision) for kv in kvs}
+        items: dict[str, tuple[V, int]] = {}
+        for kv in kvs:
+            value = self._decoded(kv.key, kv.value)
+            if value is not None:
+                items[self._id(kv.key)] = (value, kv.mod_revision)
+        self.items = items
         self.revision = revision
+
+    def _decoded(self, key: str, raw: bytes) -> V | None:
+        """The value, or None (logged) when it cannot be decoded: one bad record must not
+        blind the view to every other."""
+        try:
+            return self.decode(raw)
+        except Exception as exc:
+            log.warning("record cannot be decoded, left out", key=key, error=str(exc))
+            return None
 
     def _id(self, key: str) -> str:
         return key[len(self.prefix) :]
@@ -63,22 +80,42 @@ class Informer(Generic[V]):
             if self.on_change is not None:
                 self.on_change(record_id)
 
+    def _apply(self, event: WatchEvent) -> None:
+        record_id = self._id(event.key)
+        value = None if event.deleted else self._decoded(event.key, event.value)
+        if value is None:
+            self.items.pop(record_id, None)
+        else:
+            known = self.items.get(record_id)
+            if known is None or known[1] < event.revision:
+                self.items[record_id] = (value, event.revision)
+        self.revision = event.revision
+        if self.on_change is not None:
+            self.on_change(record_id)
+
     async def _run(self) -> None:
+        pause = 0.1
         while True:
             try:
                 async for event in self.etcd.watch(self.prefix, self.revision + 1):
-                    record_id = self._id(event.key)
-                    if event.deleted:
-                        self.items.pop(record_id, None)
-                    else:
-                        known = self.items.get(record_id)
-                        if known is None or known[1] < event.revision:
-                            self.items[record_id] = (self.decode(event.value), event.revision)
-                    self.revision = event.revision
-                    if self.on_change is not None:
-                        self.on_change(record_id)
+                    self._apply(event)
+                    pause = 0.1
             except CompactedError:
                 log.warning("watch revision compacted, listing again", prefix=self.prefix)
-                await self._relist()
-                if self.on_relist is not None:
-                    self.on_relist()
+                await self._relisted()
+            except Exception:
+                # Whatever broke the watch, a view that stopped following would go stale
+                # silently: pause, list again, watch again.
+                log.exception("watch failed, listing again", prefix=self.prefix)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, 2.0)
+                try:
+                    await self._relisted()
+                except Exception as exc:
+                    # The watch resumes from the last revision seen: nothing is missed.
+                    log.warning("listing again failed", prefix=self.prefix, error=str(exc))
+
+    async def _relisted(self) -> None:
+        await self._relist()
+        if self.on_relist is not None:
+            self.on_relist()
