@@ -85,8 +85,13 @@ async def serve(config: ConductorConfig, stop: asyncio.Event) -> None:
         etcd, "stratus-conductor", config, server.port, service_id=conductor_id
     )
     runner.start()
+    pending_sweep = asyncio.create_task(
+        power_sync.sweep_pending_destroys(config.task_sweep_interval_seconds),
+        name="pending-destroys",
+    )
     log.info("conductor serving", grpc=endpoint, conductor_id=conductor_id, network=network.cidr)
     await stop.wait()
+    pending_sweep.cancel()
     await runner.stop(grace_seconds=10)
     await server.stop(grace_seconds=5)
     await keeper.stop()

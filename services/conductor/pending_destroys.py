@@ -6,7 +6,8 @@ delete writes `<prefix><host>/<instance id>` (the value: the request id that ask
 same transaction that removes the record. Whenever the host's agent connects, and at once
 if it is already back, a conductor sends the destroy and removes the key only after the
 agent answered that the domain is gone. A conductor that dies meanwhile leaves the key for
-the next one; destroying twice is safe.
+the next one; destroying twice is safe. Every conductor also looks for destroys owed by the
+hosts it holds now and then: the delete may have run on another replica.
 
 The resync after every connect is the second net: any domain no server owns is destroyed.
 """
@@ -39,6 +40,12 @@ async def pending(store: Store, host: str) -> list[str]:
     """The instance ids whose domains `host` still has to destroy."""
     kvs, _ = await store.etcd.list(f"{PREFIX}{host}/")
     return [kv.key.rsplit("/", 1)[-1] for kv in kvs]
+
+
+async def hosts_owing(store: Store) -> set[str]:
+    """Every host that still owes a destroy."""
+    kvs, _ = await store.etcd.list(PREFIX)
+    return {kv.key[len(PREFIX) :].split("/", 1)[0] for kv in kvs}
 
 
 async def carry_out(store: Store, hub: AgentHub, host: str, timeout_seconds: float) -> int:

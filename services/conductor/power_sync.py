@@ -11,6 +11,7 @@ waited for the host (services.conductor.pending_destroys), run beside the stream
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
@@ -40,10 +41,39 @@ class PowerSync:
         self.store = store
         self.hub = hub
         self.command_timeout_seconds = command_timeout_seconds
+        self._carrying_out: set[str] = set()
+        self._carry_out_again: set[str] = set()
 
     async def on_host_connected(self, host: str) -> None:
-        """The host's agent is connected: carry out the destroys that waited for it."""
-        await pending_destroys.carry_out(self.store, self.hub, host, self.command_timeout_seconds)
+        """The host's agent is connected: carry out the destroys that waited for it.
+
+        One pass per host at a time; a request during a pass makes one more pass after it.
+        """
+        if host in self._carrying_out:
+            self._carry_out_again.add(host)
+            return
+        self._carrying_out.add(host)
+        try:
+            while True:
+                self._carry_out_again.discard(host)
+                await pending_destroys.carry_out(
+                    self.store, self.hub, host, self.command_timeout_seconds
+                )
+                if host not in self._carry_out_again:
+                    return
+        finally:
+            self._carrying_out.discard(host)
+
+    async def sweep_pending_destroys(self, interval_seconds: float) -> None:
+        """Now and then, carry out destroys owed by the hosts held here (forever)."""
+        while True:
+            await asyncio.sleep(interval_seconds)
+            try:
+                for host in await pending_destroys.hosts_owing(self.store):
+                    if self.hub.is_connected(host):
+                        self.hub.recheck(host)
+            except Exception:
+                log.exception("pending destroy sweep failed")
 
     async def on_report(self, message: agent_pb2.AgentMessage) -> None:
         kind = message.WhichOneof("body")

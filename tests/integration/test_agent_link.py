@@ -437,3 +437,23 @@ async def test_a_server_deleted_while_its_agent_is_dead_leaves_no_domain(
 
 async def nothing_owed(store: Store, host: str) -> bool:
     return not await pending_destroys.pending(store, host)
+
+
+async def test_a_destroy_owed_by_a_connected_host_is_carried_out(
+    cloud: Cloud, seeded: Stub, store: Store
+) -> None:
+    # As when another conductor replica ran the delete: the host is connected (here), the
+    # record is gone, and the destroy it owes was recorded by someone else.
+    (server_id,) = await create(seeded, "owed-elsewhere")
+    server = await wait_status(seeded, server_id, "ACTIVE")
+    await store.etcd.txn(
+        [],
+        [
+            store.instances.delete_op(server_id),
+            pending_destroys.put_op(server.host, server_id, "req-elsewhere"),
+        ],
+    )
+    await claims.release(store, server_id)
+    await eventually(lambda: server_id not in domain_files(cloud), within_seconds=PROMPT_SECONDS)
+    await eventually(lambda: nothing_owed(store, server.host), within_seconds=PROMPT_SECONDS)
+    assert not await orphan_domains(cloud, seeded)
