@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 
 from services.api import policy
-from services.api.validation import check_name, check_zone_name
+from services.api.validation import check_metadata, check_name, check_zone_name
 from services.runtime.context import RequestContext
 from services.runtime.errors import Conflict, InvalidArgument, NotFound, Unavailable
 from services.state import actions
@@ -176,12 +176,9 @@ class AggregateOps:
         """
         policy.enforce(ctx, "compute:set_aggregate_metadata")
         for key, value in metadata.items():
-            if not key or len(key) > MAX_METADATA_LENGTH:
-                raise InvalidArgument("Metadata keys must be 1 to 255 characters long.")
+            check_metadata({key: value or ""}, max_items=None)  # Nova's keys, printable values
             if value is None or value == "":
                 continue
-            if len(value) > MAX_METADATA_LENGTH:
-                raise InvalidArgument(f"Metadata value of {key!r} is longer than 255 characters.")
             if key == ZONE_KEY:
                 check_zone_name(value)
             if key in RATIO_KEYS:

@@ -325,13 +325,14 @@ def parse_timestamp(key: str, raw: str) -> timestamp_pb2.Timestamp:
     """An ISO 8601 time (`changes-since`); a time without an offset is UTC."""
     try:
         moment = datetime.fromisoformat(raw.strip())
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        stamp = timestamp_pb2.Timestamp()
+        stamp.FromDatetime(moment.astimezone(UTC))
+    except (ValueError, OverflowError):
+        # Not ISO 8601, or a time whose UTC falls outside the years 1 to 9999.
         raise BadRequest(
             f"Invalid input for query parameter {key}. Value: {raw}. "
-            f"{raw!r} is not an ISO 8601 date-time."
+            f"{raw!r} is not an ISO 8601 date-time between the years 1 and 9999."
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    stamp = timestamp_pb2.Timestamp()
-    stamp.FromDatetime(moment.astimezone(UTC))
     return stamp

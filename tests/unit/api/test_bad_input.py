@@ -164,6 +164,20 @@ async def test_a_hypervisor_limit_beyond_int32_is_a_400(client: httpx.AsyncClien
     assert "limit param must be at most" in bad_request(response)
 
 
+@pytest.mark.parametrize(
+    "moment", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-23:59", "yesterday"]
+)
+@pytest.mark.parametrize("key", ["changes-since", "changes-before"])
+async def test_a_time_outside_the_calendar_is_a_400(
+    client: httpx.AsyncClient, compute: FakeComputeApi, key: str, moment: str
+) -> None:
+    response = await client.get(
+        "/v2.1/servers", params={key: moment}, headers={"OpenStack-API-Version": "compute 2.66"}
+    )
+    assert f"query parameter {key}" in bad_request(response)
+    assert not called(compute, "list_servers")
+
+
 # ---------------------------------------------------------------------------- flavors
 
 
@@ -378,6 +392,20 @@ def test_metadata_keys_are_novas_characters(key: str) -> None:
 def test_metadata_values_hold_no_control_characters(value: str) -> None:
     with pytest.raises(InvalidArgument, match="control character"):
         validation.check_metadata({"k": value})
+
+
+async def test_aggregate_metadata_is_checked_as_server_metadata() -> None:
+    """Nova's aggregate metadata is its `metadata_with_null` type: the same keys."""
+    from services.api.aggregates import AggregateOps
+    from services.runtime.context import RequestContext
+
+    class Aggregates(AggregateOps):
+        store = None  # type: ignore[assignment]
+
+    admin = RequestContext(request_id="req-1", roles=("admin",))
+    for metadata in ({"k\x01": "v"}, {"k": "v\x00"}):
+        with pytest.raises(InvalidArgument):
+            await Aggregates().set_aggregate_metadata(admin, "agg-1", metadata)
 
 
 def test_metadata_values_may_hold_tabs_and_line_breaks() -> None:
