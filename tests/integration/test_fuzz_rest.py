@@ -15,6 +15,7 @@ minutes. A failure names the operation and the curl command that reproduces it.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from typing import Any
@@ -35,6 +36,8 @@ from schemathesis.specs.openapi.checks import (
 
 from stratus.v1 import compute_pb2, compute_pb2_grpc, types_pb2
 from tests.integration.cloud import Cloud
+from tests.integration.helpers import Stub
+from tests.integration.test_bad_grpc import stored_state
 
 EXAMPLES_PER_OPERATION = 3
 CHECKS = [
@@ -181,31 +184,6 @@ def existing_resources(cloud: Cloud, headers: dict[str, str]) -> dict[str, str]:
     }
 
 
-@pytest.mark.timeout(300)
-def test_the_gateway_answers_every_generated_request_as_documented(cloud: Cloud) -> None:
-    headers = {"X-Auth-Token": cloud.admin.token}
-    operations = fuzzed_operations(served_document(cloud))
-    assert len(operations) > 50, "the served document lists the gateway's operations"
-    failures = []
-    for operation in operations:
-        for mode in (POSITIVE, NEGATIVE):
-            failures.append(fuzz_operation(operation, mode, cloud.rest_url, headers))
-    # Identity operations keep random ids: aimed at the admin they could lock the run out.
-    existing = existing_resources(cloud, headers)
-    for operation in sorted(operations, key=lambda op: op.method.upper() == "DELETE"):
-        names = _PATH_PARAMETER.findall(operation.path)
-        if not operation.path.startswith("/v2.1/") or not names:
-            continue
-        if not all(name in existing for name in names):
-            continue
-        aimed = {name: existing[name] for name in names}
-        failures.append(fuzz_operation(operation, POSITIVE, cloud.rest_url, headers, aimed))
-    found = [failure for failure in failures if failure]
-    assert not found, f"{len(found)} operations answered against their documentation:\n" + (
-        "\n\n".join(found)
-    )
-
-
 @pytest.mark.parametrize(
     ("method", "path", "status", "body"),
     [
@@ -234,3 +212,98 @@ def test_a_deleted_project_is_a_204_without_a_content_type(cloud: Cloud) -> None
     assert deleted.status_code == 204
     assert deleted.content == b""
     assert "content-type" not in deleted.headers
+
+
+def _boot(hints: dict[str, Any] | None = None, **server: Any) -> bytes:
+    body: dict[str, Any] = {"server": {"name": "ok", "flavorRef": "1", "imageRef": "cirros"}}
+    body["server"].update(server)
+    if hints is not None:
+        body["os:scheduler_hints"] = hints
+    return json.dumps(body).encode()
+
+
+def _flavor(**fields: Any) -> bytes:
+    flavor = {"name": "bad", "ram": 64, "vcpus": 1, "disk": 1, **fields}
+    return json.dumps({"flavor": flavor}).encode()
+
+
+DEEP = b"[" * 10_000 + b"]" * 10_000
+SERVERS = "/v2.1/servers"
+FLAVORS = "/v2.1/flavors"
+NAN_FLAVOR = _flavor().replace(b'"disk": 1', b'"disk": 1, "rxtx_factor": NaN')
+HUGE_QUOTA = b'{"quota_set": {"cores": 99999999999999999999}}'
+BEFORE_YEAR_ONE = "changes-since=0001-01-01T00:00:00%2B01:00"
+
+# Requests the issue of hostile input named, each as the bytes a client sends.
+HOSTILE_REQUESTS = [
+    ("body nested 10,000 deep", "POST", SERVERS, DEEP),
+    ("identity body nested 10,000 deep", "POST", "/v3/projects", DEEP),
+    ("unpaired surrogate in a name", "POST", SERVERS, _boot(name="web\ud800")),
+    ("unpaired surrogate in a metadata key", "POST", SERVERS, _boot(metadata={"k\udc00": "v"})),
+    (
+        "unpaired surrogate in a project name",
+        "POST",
+        "/v3/projects",
+        b'{"project": {"name": "\\ud800"}}',
+    ),
+    ("control character in a name", "POST", SERVERS, _boot(name="web\u0007")),
+    ("control character in a metadata key", "POST", SERVERS, _boot(metadata={"k\u0001": "v"})),
+    (
+        "hint query nested 3,000 deep",
+        "POST",
+        SERVERS,
+        _boot(hints={"query": "[" * 3000 + "]" * 3000}),
+    ),
+    ("flavor ram beyond int32", "POST", FLAVORS, _flavor(ram=2**31)),
+    ("flavor swap of 5,000 digits", "POST", FLAVORS, _flavor(swap="9" * 5000)),
+    ("NaN rxtx_factor", "POST", FLAVORS, NAN_FLAVOR),
+    ("infinite rxtx_factor", "POST", FLAVORS, _flavor(rxtx_factor=1e300)),
+    ("quota beyond int32", "PUT", "/v2.1/os-quota-sets/some-project", HUGE_QUOTA),
+    ("page size beyond int32", "GET", f"{SERVERS}?limit=2147483648", b""),
+    ("reboot of a string", "POST", f"{SERVERS}/no-such-server/action", b'{"reboot": "x"}'),
+    ("changes-since before year 1 in UTC", "GET", f"{SERVERS}?{BEFORE_YEAR_ONE}", b""),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [(method, path, body) for _, method, path, body in HOSTILE_REQUESTS],
+    ids=[case for case, _, _, _ in HOSTILE_REQUESTS],
+)
+async def test_hostile_requests_are_400s_that_change_nothing(
+    cloud: Cloud, seeded: Stub, method: str, path: str, body: bytes
+) -> None:
+    before = stored_state(cloud)
+    assert before, "the seeded flavors, image and quota are in the listing"
+    headers = {"X-Auth-Token": cloud.admin.token, "Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=cloud.rest_url, headers=headers, timeout=30) as http:
+        response = await http.request(method, path, content=body or None)
+    assert response.status_code == 400, response.text
+    fault = next(iter(response.json().values()))
+    assert fault["code"] == 400 and fault["message"]
+    assert stored_state(cloud) == before
+
+
+@pytest.mark.timeout(300)
+def test_the_gateway_answers_every_generated_request_as_documented(cloud: Cloud) -> None:
+    headers = {"X-Auth-Token": cloud.admin.token}
+    operations = fuzzed_operations(served_document(cloud))
+    assert len(operations) > 50, "the served document lists the gateway's operations"
+    failures = []
+    for operation in operations:
+        for mode in (POSITIVE, NEGATIVE):
+            failures.append(fuzz_operation(operation, mode, cloud.rest_url, headers))
+    # Identity operations keep random ids: aimed at the admin they could lock the run out.
+    existing = existing_resources(cloud, headers)
+    for operation in sorted(operations, key=lambda op: op.method.upper() == "DELETE"):
+        names = _PATH_PARAMETER.findall(operation.path)
+        if not operation.path.startswith("/v2.1/") or not names:
+            continue
+        if not all(name in existing for name in names):
+            continue
+        aimed = {name: existing[name] for name in names}
+        failures.append(fuzz_operation(operation, POSITIVE, cloud.rest_url, headers, aimed))
+    found = [failure for failure in failures if failure]
+    assert not found, f"{len(found)} operations answered against their documentation:\n" + (
+        "\n\n".join(found)
+    )
