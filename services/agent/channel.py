@@ -194,6 +194,7 @@ class ConductorChannel:
         self._heartbeat_interval, self._heartbeat_timeout = self._default_heartbeat
         # When the conductor last sent anything on the current stream (monotonic).
         self._last_heard = 0.0
+        self._heartbeat_rearm = asyncio.Event()
         self._locks = InstanceLocks()
         self._tasks: set[asyncio.Task[None]] = set()
         self._outbox: asyncio.Queue[agent_pb2.AgentMessage | None] | None = None
@@ -323,7 +324,13 @@ class ConductorChannel:
     async def _send_heartbeats(self, outbox: asyncio.Queue[agent_pb2.AgentMessage | None]) -> None:
         """Tell the conductor the agent is alive, also when nothing else flows up."""
         while True:
-            await asyncio.sleep(self._heartbeat_interval)
+            try:
+                # A Welcome re-arms the timer with the conductor's interval.
+                await asyncio.wait_for(self._heartbeat_rearm.wait(), self._heartbeat_interval)
+                self._heartbeat_rearm.clear()
+                continue
+            except TimeoutError:
+                pass
             beat = agent_pb2.Heartbeat()
             beat.sent_at.GetCurrentTime()
             outbox.put_nowait(agent_pb2.AgentMessage(heartbeat=beat))
@@ -422,6 +429,7 @@ class ConductorChannel:
                 self._heartbeat_interval = welcome.heartbeat_interval_seconds
             if welcome.heartbeat_timeout_seconds > 0:
                 self._heartbeat_timeout = welcome.heartbeat_timeout_seconds
+            self._heartbeat_rearm.set()
             self._capacity_wakeup.set()  # re-arm the capacity timer with the new interval
             self._welcomed = True
             self.connected.set()

@@ -241,12 +241,14 @@ class AgentHub:
         session = AgentSession(
             agent_id=hello.agent_id, hosts={h.name for h in hello.hosts}, last_heard=loop.time()
         )
-        keeper = await self._register_hosts(session, hello)
-        log.info("agent connected", agent_id=hello.agent_id, hosts=sorted(session.hosts))
-        reader = asyncio.create_task(self._read(session, requests), name="agent-reader")
-        dispatcher = asyncio.create_task(self._dispatch(session), name="agent-dispatcher")
-        for name in sorted(session.hosts):
-            self.recheck(name)
+        # Welcome at once, and heartbeats while the hosts are recorded (an agent with many
+        # hosts takes a while): the agent's deadline runs from its Hello.
+        registering = asyncio.create_task(
+            self._register_hosts(session, hello), name="agent-register"
+        )
+        keeper: LeaseKeeper | None = None
+        reader: asyncio.Task[None] | None = None
+        dispatcher: asyncio.Task[None] | None = None
         getter: asyncio.Future[agent_pb2.ConductorMessage] | None = None
         try:
             yield agent_pb2.ConductorMessage(
@@ -257,6 +259,17 @@ class AgentHub:
                     heartbeat_timeout_seconds=self.heartbeat_timeout_seconds,
                 )
             )
+            while not registering.done():
+                await asyncio.wait({registering}, timeout=self.heartbeat_interval_seconds)
+                if not registering.done():
+                    yield self._heartbeat()
+            keeper = registering.result()
+            session.last_heard = loop.time()  # its messages waited for the registration
+            log.info("agent connected", agent_id=hello.agent_id, hosts=sorted(session.hosts))
+            reader = asyncio.create_task(self._read(session, requests), name="agent-reader")
+            dispatcher = asyncio.create_task(self._dispatch(session), name="agent-dispatcher")
+            for name in sorted(session.hosts):
+                self.recheck(name)
             last_sent = loop.time()
             while True:
                 if getter is None:
@@ -282,17 +295,22 @@ class AgentHub:
                     )
                     break
                 if loop.time() - last_sent >= self.heartbeat_interval_seconds:
-                    beat = agent_pb2.Heartbeat()
-                    beat.sent_at.GetCurrentTime()
-                    yield agent_pb2.ConductorMessage(heartbeat=beat)
+                    yield self._heartbeat()
                     last_sent = loop.time()
         finally:
             if getter is not None:
                 getter.cancel()
-            reader.cancel()
-            dispatcher.cancel()
-            await asyncio.gather(reader, dispatcher, return_exceptions=True)
+            tasks = [task for task in (registering, reader, dispatcher) if task is not None]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await self._unregister(session, keeper)
+
+    @staticmethod
+    def _heartbeat() -> agent_pb2.ConductorMessage:
+        beat = agent_pb2.Heartbeat()
+        beat.sent_at.GetCurrentTime()
+        return agent_pb2.ConductorMessage(heartbeat=beat)
 
     async def _register_hosts(self, session: AgentSession, hello: agent_pb2.Hello) -> LeaseKeeper:
         for host in hello.hosts:
@@ -325,7 +343,7 @@ class AgentHub:
             self._connected.notify_all()
         return keeper
 
-    async def _unregister(self, session: AgentSession, keeper: LeaseKeeper) -> None:
+    async def _unregister(self, session: AgentSession, keeper: LeaseKeeper | None) -> None:
         for name in session.hosts:
             if self.sessions_by_host.get(name) is session:
                 del self.sessions_by_host[name]
@@ -335,7 +353,8 @@ class AgentHub:
             task.cancel()
         await asyncio.gather(*session.background, return_exceptions=True)
         # Not revoked: the hosts stay up for the lease's TTL, their grace to reconnect.
-        await keeper.stop(revoke=False)
+        if keeper is not None:
+            await keeper.stop(revoke=False)
         log.info(
             "agent disconnected",
             agent_id=session.agent_id,

@@ -457,3 +457,27 @@ async def test_a_destroy_owed_by_a_connected_host_is_carried_out(
     await eventually(lambda: server_id not in domain_files(cloud), within_seconds=PROMPT_SECONDS)
     await eventually(lambda: nothing_owed(store, server.host), within_seconds=PROMPT_SECONDS)
     assert not await orphan_domains(cloud, seeded)
+
+
+# Last in this module: the extra agent's hosts stay behind as down hosts.
+async def test_an_agent_with_many_hosts_connects_once(cloud: Cloud, seeded: Stub) -> None:
+    # Recording this many hosts takes the conductor longer than its (here short) heartbeat
+    # deadline; the stream must live through it: heartbeats flow from the Welcome on.
+    many = 400
+    conductor_log = cloud.services["conductor"].log_path
+    cloud.restart_service(
+        "conductor", ["--heartbeat-interval-seconds", "0.2", "--heartbeat-timeout-seconds", "1"]
+    )
+    cloud.wait_for_hosts(HOSTS)
+    since_restart = len(conductor_log.read_text())
+    agent = cloud.add_agent("agent-many", hosts=many, prefix="many-", vcpus=4, memory_mb=4096)
+    try:
+        cloud.wait_for_hosts(HOSTS + many, timeout=120)
+        log = agent.log_path.read_text()
+        assert log.count('"connected to conductor"') == 1, agent.log_tail()
+        assert "heartbeat deadline" not in log
+        # Nor was any other stream dropped meanwhile.
+        assert "heartbeat deadline" not in conductor_log.read_text()[since_restart:]
+    finally:
+        agent.stop()
+        cloud.restart_service("conductor")

@@ -36,8 +36,9 @@ Op = agent_pb2.Command
 class FakeConductor(agent_pb2_grpc.AgentChannelServicer):
     """Welcomes every stream, records what comes up, sends what a test queues.
 
-    Like the real conductor it sends a heartbeat every `heartbeat_interval_seconds` and
-    tells the agent its deadline in the Welcome. `freeze()` makes the current stream go
+    Like the real conductor it sends a heartbeat every `heartbeat_interval_seconds`, tells
+    the agent its deadline in the Welcome and ends a stream silent past it (`dropped`
+    counts those). `freeze()` makes the current stream go
     silent as a stopped process would (nothing read, nothing sent, the socket still open);
     `welcome=False` never answers Hello (a conductor stuck before its Welcome).
     """
@@ -48,12 +49,15 @@ class FakeConductor(agent_pb2_grpc.AgentChannelServicer):
         welcome: bool = True,
         heartbeat_interval_seconds: float = 0.5,
         heartbeat_timeout_seconds: float = 3.0,
+        capacity_interval_seconds: int = 1,
     ) -> None:
         self.received: asyncio.Queue[agent_pb2.AgentMessage] = asyncio.Queue()
         self.tokens: list[str | None] = []
         self.streams = 0
+        self.dropped = 0
         self.welcome = welcome
         self.heartbeat = (heartbeat_interval_seconds, heartbeat_timeout_seconds)
+        self.capacity_interval_seconds = capacity_interval_seconds
         self._outgoing: asyncio.Queue[agent_pb2.ConductorMessage | None] = asyncio.Queue()
         self._frozen = asyncio.Event()
 
@@ -77,15 +81,19 @@ class FakeConductor(agent_pb2_grpc.AgentChannelServicer):
         frozen = self._frozen = asyncio.Event()
         interval, timeout = self.heartbeat
 
+        heard = asyncio.get_running_loop().time()
+
         async def read() -> None:
+            nonlocal heard
             async for message in request_iterator:
                 if frozen.is_set():
                     break
+                heard = asyncio.get_running_loop().time()
                 self.received.put_nowait(message)
                 if message.WhichOneof("body") == "hello" and self.welcome:
                     welcome = agent_pb2.Welcome(
                         conductor_id="c-1",
-                        capacity_interval_seconds=1,
+                        capacity_interval_seconds=self.capacity_interval_seconds,
                         heartbeat_interval_seconds=interval,
                         heartbeat_timeout_seconds=timeout,
                     )
@@ -95,6 +103,10 @@ class FakeConductor(agent_pb2_grpc.AgentChannelServicer):
         async def beat() -> None:
             while True:
                 await asyncio.sleep(interval)
+                if asyncio.get_running_loop().time() - heard > timeout and not frozen.is_set():
+                    self.dropped += 1
+                    outgoing.put_nowait(None)
+                    return
                 outgoing.put_nowait(agent_pb2.ConductorMessage(heartbeat=agent_pb2.Heartbeat()))
 
         reader = asyncio.create_task(read())
@@ -137,6 +149,7 @@ async def running_agent(
     events: asyncio.Queue[agent_pb2.PowerStateEvent],
     port: int,
     *,
+    heartbeat_interval_seconds: float = 0.5,
     heartbeat_timeout_seconds: float = 30.0,
 ) -> AsyncIterator[ConductorChannel]:
     channel = ConductorChannel(
@@ -147,7 +160,7 @@ async def running_agent(
         token=TOKEN,
         reconnect_max_seconds=0.5,
         command_drain_seconds=5,
-        heartbeat_interval_seconds=0.5,
+        heartbeat_interval_seconds=heartbeat_interval_seconds,
         heartbeat_timeout_seconds=heartbeat_timeout_seconds,
     )
     stop = asyncio.Event()
@@ -302,13 +315,21 @@ async def test_every_log_line_of_a_command_carries_its_request_id(tmp_path: Path
 
 
 async def test_the_agent_says_it_is_alive_at_the_welcomed_interval(tmp_path: Path) -> None:
-    conductor = FakeConductor(heartbeat_interval_seconds=0.2, heartbeat_timeout_seconds=1.0)
+    # The agent's own interval (5 s) would miss the conductor's deadline (1 s): only the
+    # Welcome's interval keeps the stream.
+    conductor = FakeConductor(
+        heartbeat_interval_seconds=0.2, heartbeat_timeout_seconds=1.0, capacity_interval_seconds=60
+    )
     server, port = await start_server(conductor)
-    async with two_hosts(tmp_path) as (drivers, events), running_agent(drivers, events, port):
+    async with (
+        two_hosts(tmp_path) as (drivers, events),
+        running_agent(drivers, events, port, heartbeat_interval_seconds=5.0),
+    ):
         await conductor.expect("hello")
         # Nothing else happens on the hosts: only heartbeats keep coming up.
-        for _ in range(3):
+        for _ in range(8):
             await conductor.expect("heartbeat")
+        assert (conductor.streams, conductor.dropped) == (1, 0)
     await server.stop(grace=None)
 
 
