@@ -20,6 +20,7 @@ import asyncio
 import json
 import re
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,7 +32,16 @@ from services.runtime import grpc_client
 from services.state import keys, quotas
 from services.state.store import Store
 from stratus.v1 import compute_pb2, compute_pb2_grpc, types_pb2
-from tests.integration.chaos import Audit, Boot, Client, Observer, audit, settled, store_for
+from tests.integration.chaos import (
+    Audit,
+    Boot,
+    Client,
+    Observer,
+    audit,
+    domains_on,
+    settled,
+    store_for,
+)
 from tests.integration.cloud import Cloud, ServiceProcess, seed
 from tests.waiting import eventually
 
@@ -385,11 +395,14 @@ async def test_a_conductor_killed_while_an_agent_resyncs_orphans_loses_nothing(
     away = [i for i, s in servers.items() if s.host in away_hosts]
     assert away, "no server landed on the first agent's hosts"
     cloud.services["agent"].kill()
+    # Domains of servers deleted while their agent is away, and domains no record ever
+    # knew (as a crash between defining a domain and recording it could leave).
     doomed = away[: max(1, len(away) // 2)]
     for server_id in doomed:
         await scene.client.stub.DeleteServer(
             compute_pb2.DeleteServerRequest(id=server_id), metadata=scene.client.metadata
         )
+    strays = plant_orphan_domains(cloud.root / "agent" / "node-1" / "domains", count=3)
     more = asyncio.create_task(boots.batch(BOOTS // 2, deadline, prefix="resync-later"))
     connected_before = log_count(cloud, "conductor", "agent connected")
     await asyncio.to_thread(cloud.start_service, "agent")
@@ -404,6 +417,19 @@ async def test_a_conductor_killed_while_an_agent_resyncs_orphans_loses_nothing(
     outage.recovery = await boots.probe_until_recovered(outage.killed_at, SETTLE_SECONDS)
     await more
     await finish(scene, boots, outage, deleted=frozenset(doomed))
+    assert not strays & domains_on(cloud.root / "agent" / "node-1" / "domains")
+
+
+def plant_orphan_domains(domains_dir: Path, count: int) -> set[str]:
+    """Copies of saved domains under new ids, which no server owns; their ids."""
+    planted = set()
+    for source in sorted(domains_dir.glob("*.xml"))[:count]:
+        orphan_id = str(uuid.uuid4())
+        text = source.read_text().replace(source.stem, orphan_id)
+        (domains_dir / f"{orphan_id}.xml").write_text(text)
+        planted.add(orphan_id)
+    assert len(planted) == count, f"only {len(planted)} domains to copy in {domains_dir}"
+    return planted
 
 
 async def test_the_audit_finds_each_kind_of_damage(store: Store, tmp_path: Path) -> None:
