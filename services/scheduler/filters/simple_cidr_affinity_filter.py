@@ -32,6 +32,8 @@ class SimpleCIDRAffinityFilter(BaseFilter):
         return bool(spec.build_near_host_ip)
 
     def host_passes(self, host: HostState, spec: RequestSpec) -> bool:
+        if not spec.build_near_host_ip:
+            return True  # no hint, no constraint (Nova)
         near = network(spec.build_near_host_ip, spec.cidr)
         if near is None:
             return False  # a malformed hint places nowhere rather than anywhere
