@@ -17,6 +17,7 @@ printed as a table at the end of the module (`pytest -s`) and written to
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import re
 import time
@@ -59,6 +60,7 @@ class Figures:
     accepted: int
     active_at_kill: int  # of the boots accepted by then, how many were ACTIVE
     retried: int  # boots whose request had to be sent again or looked up (outage felt)
+    answers: dict[str, int]  # the transient gRPC codes the boots got, and how often
     active: int
     error: int
     recovery_seconds: float | None  # kill -> first boot sent after the kill seen ACTIVE
@@ -87,7 +89,7 @@ def figures_table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         f"{'victim':<10} {'variant':<16} {'accepted':>8} {'active at kill':>14} "
         f"{'retried':>7} {'active':>6} {'error':>5} "
         f"{'recovery s':>10} {'after restart':>13} {'lost':>4} {'dup':>3} {'stuck':>5} "
-        f"{'leaked':>6} {'after del':>9}"
+        f"{'leaked':>6} {'after del':>9}  answers while away"
     )
     lines = [header, "-" * len(header)]
     for f in FIGURES:
@@ -97,7 +99,8 @@ def figures_table(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             f"{f.victim:<10} {f.variant:<16} {f.accepted:>8} {f.active_at_kill:>14} "
             f"{f.retried:>7} {f.active:>6} {f.error:>5} "
             f"{recovery:>10} {restarted:>13} {f.lost:>4} {f.duplicated:>3} {f.stuck:>5} "
-            f"{f.leaked:>6} {f.leaked_after_delete:>9}"
+            f"{f.leaked:>6} {f.leaked_after_delete:>9}  "
+            + " ".join(f"{code}x{count}" for code, count in sorted(f.answers.items()))
         )
     print("\n" + "\n".join(lines) + f"\nchaos figures written to {path}")
 
@@ -334,6 +337,7 @@ async def finish(
         accepted=len(everything),
         active_at_kill=outage.active_at_kill,
         retried=sum(1 for b in boots.sent if b.transient_errors),
+        answers=dict(sum((b.transient_errors for b in boots.sent), collections.Counter())),
         active=settled_report.active,
         error=settled_report.error,
         recovery_seconds=round(recovery, 2) if recovery is not None else None,
@@ -350,6 +354,8 @@ async def finish(
     )
     FIGURES.append(figures)
     assert not refused, refused[:10]
+    # An outage is answered UNAVAILABLE (or the deadline passes): never INTERNAL/UNKNOWN.
+    assert set(figures.answers) <= {"UNAVAILABLE", "DEADLINE_EXCEEDED"}, figures.answers
     assert len(everything) >= BOOTS, f"only {len(everything)} of {len(boots.sent)} accepted"
     assert not settled_report.problems(), describe(settled_report)
     assert not after_delete.problems(), describe(after_delete)
