@@ -763,6 +763,8 @@ class ComputeApi(AggregateOps, ServerGroupOps, FlavorAccessOps):
             raise InvalidArgument("Flavor id must be 1-255 characters without '/'.")
         if not flavor.rxtx_factor:
             created.rxtx_factor = 1.0
+        if not flavor.HasField("is_public"):
+            created.is_public = True  # Nova's default: a flavor is public unless made private
         existing, _ = await self.store.flavors.list()
         if any(f.message.name == created.name for f in existing):
             raise Conflict(f"Flavor with name {created.name} already exists.")

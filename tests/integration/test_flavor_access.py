@@ -363,3 +363,19 @@ async def test_the_grpc_contract(world: World) -> None:
     finally:
         await channel.close()
         await server.stop(0)
+
+
+# ---------------------------------------------------------------------------- defaults
+
+
+async def test_a_flavor_created_without_saying_is_public_as_in_nova(world: World) -> None:
+    unsaid = await world.api.create_flavor(
+        ADMIN_CTX, t.Flavor(id="plain", name="plain", vcpus=1, ram_mb=256, disk_gb=1)
+    )
+    private = await world.api.create_flavor(
+        ADMIN_CTX,
+        t.Flavor(id="hidden", name="hidden", vcpus=1, ram_mb=256, disk_gb=1, is_public=False),
+    )
+    assert unsaid.is_public and not private.is_public
+    seen = await listed(world, world.member(world.alpha))
+    assert "plain" in seen and "hidden" not in seen
