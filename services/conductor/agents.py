@@ -33,11 +33,12 @@ import structlog
 from google.protobuf.timestamp_pb2 import Timestamp
 from prometheus_client import Counter, Gauge
 
+from services.runtime import grpc_client
 from services.runtime.errors import Unauthenticated, Unavailable
 from services.state import etcd, keys
 from services.state.etcd import LeaseKeeper
 from services.state.store import Store
-from stratus.v1 import agent_pb2, types_pb2
+from stratus.v1 import agent_pb2, conductor_pb2, conductor_pb2_grpc, types_pb2
 
 log = structlog.get_logger(__name__)
 
@@ -62,6 +63,9 @@ HEARTBEAT_TIMEOUTS = Counter(
 )
 # Commands the work beside one agent's stream may have in flight at once.
 BACKGROUND_LIMIT = 8
+CONDUCTOR_BINARY = "stratus-conductor"
+# A relayed command's call may take this much longer than the command itself.
+RELAY_MARGIN_SECONDS = 5.0
 
 
 class HostNotConnected(Unavailable):
@@ -121,6 +125,7 @@ class AgentHub:
         # (the liveness lease's TTL) before calling the host unreachable.
         self.reconnect_wait_seconds = float(lease_ttl_seconds)
         self._connected = asyncio.Condition()
+        self._relay_channels: dict[str, grpc.aio.Channel] = {}
 
     def is_connected(self, host: str) -> bool:
         return host in self.sessions_by_host
@@ -178,14 +183,13 @@ class AgentHub:
         spawn: agent_pb2.SpawnSpec | None = None,
         console_length: int = 0,
     ) -> agent_pb2.CommandResult:
-        """Send one command to the host's agent and wait for its result."""
-        session = await self._session_for(host)
-        op_name = agent_pb2.Command.Op.Name(op)
-        if session is None:
-            COMMANDS.labels(op_name, "not_connected").inc()
-            raise HostNotConnected(
-                f"host {host} is not connected (waited {self.reconnect_wait_seconds:.0f} s)"
-            )
+        """Send one command to the host's agent and wait for its result.
+
+        The stream may be held here or by another conductor replica (the command is then
+        relayed through it). Raises HostNotConnected (CommandLost when the stream ended
+        before the answer) when no agent of the host could be reached; Unavailable when
+        it did not answer within `timeout_seconds`.
+        """
         command = agent_pb2.Command(
             command_id=str(uuid.uuid4()),
             host=host,
@@ -196,6 +200,31 @@ class AgentHub:
         )
         if spawn is not None:
             command.spawn.CopyFrom(spawn)
+        return await self.send(command, timeout_seconds)
+
+    async def send(
+        self, command: agent_pb2.Command, timeout_seconds: float, *, relay: bool = True
+    ) -> agent_pb2.CommandResult:
+        """`command` down the host's stream here, or (with `relay`) through the replica
+        that holds it; see `command`."""
+        host = command.host
+        op_name = agent_pb2.Command.Op.Name(command.op)
+        session = self.sessions_by_host.get(host)
+        if session is None and relay:
+            relayed = await self._relay(command, timeout_seconds)
+            if relayed is not None:
+                return relayed
+        if session is None:
+            session = await self._session_for(host)
+        if session is None and relay:
+            relayed = await self._relay(command, timeout_seconds)  # it connected elsewhere
+            if relayed is not None:
+                return relayed
+        if session is None:
+            COMMANDS.labels(op_name, "not_connected").inc()
+            raise HostNotConnected(
+                f"host {host} is not connected (waited {self.reconnect_wait_seconds:.0f} s)"
+            )
         future: asyncio.Future[agent_pb2.CommandResult] = asyncio.get_running_loop().create_future()
         session.pending[command.command_id] = future
         await session.outbound.put(agent_pb2.ConductorMessage(command=command))
@@ -210,6 +239,87 @@ class AgentHub:
             session.pending.pop(command.command_id, None)
         COMMANDS.labels(op_name, "ok" if result.ok else "error").inc()
         return result
+
+    async def holder(self, host: str) -> str:
+        """The id of the conductor whose stream the host's liveness names ("": none)."""
+        alive = await self.store.etcd.get(keys.HOST_ALIVE + host)
+        return alive.value.decode() if alive is not None else ""
+
+    async def reachable(self, host: str, timeout_seconds: float) -> bool:
+        """Whether the host's agent holds a stream here or on another replica, now or
+        within `timeout_seconds` (checked at least every second)."""
+        deadline = asyncio.get_running_loop().time() + timeout_seconds
+        while True:
+            if self.is_connected(host) or await self.holder(host) not in ("", self.conductor_id):
+                return True
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return False
+            if await self.wait_connected(host, min(remaining, 1.0)):
+                return True
+
+    async def _relay(
+        self, command: agent_pb2.Command, timeout_seconds: float
+    ) -> agent_pb2.CommandResult | None:
+        """The result through the replica holding the host's stream; None if none does."""
+        holder = await self.holder(command.host)
+        if not holder or holder == self.conductor_id:
+            return None
+        op_name = agent_pb2.Command.Op.Name(command.op)
+        record = await self.store.services.get(f"{CONDUCTOR_BINARY}/{holder}")
+        if record is None:
+            COMMANDS.labels(op_name, "not_connected").inc()
+            raise HostNotConnected(
+                f"host {command.host} is held by conductor {holder}, which is not running"
+            )
+        endpoint = record.message.grpc_endpoint
+        channel = self._relay_channels.get(endpoint)
+        if channel is None:
+            channel = self._relay_channels[endpoint] = grpc_client.channel(endpoint)
+        stub = conductor_pb2_grpc.ConductorStub(channel)
+        request = conductor_pb2.RelayCommandRequest(
+            command=command, timeout_seconds=timeout_seconds
+        )
+        try:
+            response: conductor_pb2.RelayCommandResponse = await stub.RelayCommand(
+                request, timeout=timeout_seconds + RELAY_MARGIN_SECONDS
+            )
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                COMMANDS.labels(op_name, "timeout").inc()
+                raise Unavailable(
+                    f"host {command.host} did not answer {op_name} through conductor {holder}"
+                ) from error
+            COMMANDS.labels(op_name, "not_connected").inc()
+            raise CommandLost(
+                f"host {command.host}: its conductor {holder} could not be reached: "
+                f"{error.details()}"
+            ) from error
+        if response.unreachable:
+            COMMANDS.labels(op_name, "not_connected").inc()
+            raise HostNotConnected(response.unreachable)
+        if response.failed:
+            COMMANDS.labels(op_name, "timeout").inc()
+            raise Unavailable(response.failed)
+        COMMANDS.labels(op_name, "relayed").inc()
+        return response.result
+
+    async def serve_relay(
+        self, request: conductor_pb2.RelayCommandRequest
+    ) -> conductor_pb2.RelayCommandResponse:
+        """Another replica's command for a host whose stream this one holds."""
+        try:
+            result = await self.send(request.command, request.timeout_seconds, relay=False)
+        except HostNotConnected as error:
+            return conductor_pb2.RelayCommandResponse(unreachable=error.message)
+        except Unavailable as error:
+            return conductor_pb2.RelayCommandResponse(failed=error.message)
+        return conductor_pb2.RelayCommandResponse(result=result)
+
+    async def close(self) -> None:
+        for channel in self._relay_channels.values():
+            await channel.close()
+        self._relay_channels.clear()
 
     async def _session_for(
         self, host: str, timeout_seconds: float | None = None

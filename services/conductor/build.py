@@ -33,6 +33,8 @@ log = structlog.get_logger(__name__)
 NO_VALID_HOST_CODE = 500
 # While hosts are down, ask the scheduler again this often (or as soon as one reconnects).
 HOST_WAIT_POLL_SECONDS = 1.0
+# Between spawns sent again to a host that was away (its stream may still be settling).
+RESPAWN_PAUSE_SECONDS = 0.2
 LIVENESS_FILTER = "ComputeFilter"
 
 
@@ -280,10 +282,11 @@ async def _spawn(
             return result, "" if result.ok else result.error
         except HostNotConnected as exc:
             remaining = grace.remaining()
-            if remaining <= 0 or not await deps.hub.wait_connected(host, remaining):
+            if remaining <= 0 or not await deps.hub.reachable(host, remaining):
                 return None, grace.gave_up(exc.message)
             await _still_building(deps, spec.instance_id)
             log.info("host is back; spawning again", instance_id=spec.instance_id, host=host)
+            await asyncio.sleep(RESPAWN_PAUSE_SECONDS)
         except StratusError as exc:
             return None, exc.message
 

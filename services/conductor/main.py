@@ -95,6 +95,7 @@ async def serve(config: ConductorConfig, stop: asyncio.Event) -> None:
     await runner.stop(grace_seconds=10)
     await server.stop(grace_seconds=5)
     await keeper.stop()
+    await hub.close()
     await scheduler.close()
     await etcd.close()
 

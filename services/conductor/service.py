@@ -1,4 +1,5 @@
-"""The conductor's gRPC services: task submission from the api, and the agent channel."""
+"""The conductor's gRPC services: task submission from the api, commands relayed from
+other conductor replicas, and the agent channel."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from stratus.v1 import agent_pb2, agent_pb2_grpc, conductor_pb2, conductor_pb2_g
 
 # Console reads are quick on the agent; a slow answer means a stuck host.
 CONSOLE_TIMEOUT_SECONDS = 10.0
+# The longest a relayed command may be waited for (an hour: no flow waits longer).
+MAX_RELAY_TIMEOUT_SECONDS = 3600.0
 
 
 class ConductorService(conductor_pb2_grpc.ConductorServicer):
@@ -34,6 +37,19 @@ class ConductorService(conductor_pb2_grpc.ConductorServicer):
         if self.hub is None:
             raise Unavailable("this conductor holds no agent streams")
         return await consoles.get_console(self.hub, request, CONSOLE_TIMEOUT_SECONDS)
+
+    async def RelayCommand(
+        self, request: conductor_pb2.RelayCommandRequest, context: grpc.aio.ServicerContext
+    ) -> conductor_pb2.RelayCommandResponse:
+        if self.hub is None:
+            raise Unavailable("this conductor holds no agent streams")
+        if not request.command.host or not request.command.command_id:
+            raise InvalidArgument("command.host and command.command_id are required")
+        if not 0 < request.timeout_seconds <= MAX_RELAY_TIMEOUT_SECONDS:
+            raise InvalidArgument(
+                f"timeout_seconds must be in (0, {MAX_RELAY_TIMEOUT_SECONDS:.0f}]"
+            )
+        return await self.hub.serve_relay(request)
 
 
 class AgentChannelService(agent_pb2_grpc.AgentChannelServicer):

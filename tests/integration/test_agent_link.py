@@ -459,6 +459,30 @@ async def test_a_destroy_owed_by_a_connected_host_is_carried_out(
     assert not await orphan_domains(cloud, seeded)
 
 
+async def test_a_replica_relays_commands_to_the_one_holding_the_stream(
+    cloud: Cloud, seeded: Stub, store: Store
+) -> None:
+    # The agent holds its stream to the first conductor only; the api hands tasks to
+    # either replica, so the second must reach the agent through the first.
+    second = add_conductor(cloud, "conductor-relay")
+    try:
+        ids = await create(seeded, "relayed", count=12)
+        servers = await asyncio.gather(
+            *(wait_status(seeded, i, "ACTIVE", within_seconds=PROMPT_SECONDS) for i in ids)
+        )
+        assert all(s.power_state == t.POWER_STATE_RUNNING for s in servers)
+        second_log = second.log_path.read_text()
+        assert '"task started"' in second_log, "the api gave the second replica no task"
+        # Deletes reach the domains at once too: nothing is left owed for later.
+        await delete_all(seeded, ids)
+        assert not set(ids) & set(domain_files(cloud))
+        for host in {server.host for server in servers}:
+            assert await nothing_owed(store, host)
+    finally:
+        second.stop()
+        del cloud.services["conductor-relay"]
+
+
 # Last in this module: the extra agent's hosts stay behind as down hosts.
 async def test_an_agent_with_many_hosts_connects_once(cloud: Cloud, seeded: Stub) -> None:
     # Recording this many hosts takes the conductor longer than its (here short) heartbeat

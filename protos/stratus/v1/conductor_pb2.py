@@ -22,27 +22,32 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from stratus.v1 import agent_pb2 as stratus_dot_v1_dot_agent__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1astratus/v1/conductor.proto\x12\nstratus.v1\"$\n\x11SubmitTaskRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\"&\n\x12SubmitTaskResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\"\xb5\x01\n\x11GetConsoleRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x30\n\x04kind\x18\x03 \x01(\x0e\x32\".stratus.v1.GetConsoleRequest.Kind\x12\x0e\n\x06length\x18\x04 \x01(\x05\";\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x0f\n\x0bKIND_OUTPUT\x10\x01\x12\x0c\n\x08KIND_VNC\x10\x02\"C\n\x12GetConsoleResponse\x12\x0e\n\x06output\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\x05\"\xa8\x01\n\x0c\x43onsoleToken\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\x0c\n\x04port\x18\x04 \x01(\x05\x12\x10\n\x08protocol\x18\x05 \x01(\t\x12\x14\n\x0c\x63onsole_type\x18\x06 \x01(\t\x12\x12\n\nproject_id\x18\x07 \x01(\t\x12\x1a\n\x12\x65xpires_at_unix_ms\x18\x08 \x01(\x03\x32\xa5\x01\n\tConductor\x12K\n\nSubmitTask\x12\x1d.stratus.v1.SubmitTaskRequest\x1a\x1e.stratus.v1.SubmitTaskResponse\x12K\n\nGetConsole\x12\x1d.stratus.v1.GetConsoleRequest\x1a\x1e.stratus.v1.GetConsoleResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1astratus/v1/conductor.proto\x12\nstratus.v1\x1a\x16stratus/v1/agent.proto\"T\n\x13RelayCommandRequest\x12$\n\x07\x63ommand\x18\x01 \x01(\x0b\x32\x13.stratus.v1.Command\x12\x17\n\x0ftimeout_seconds\x18\x02 \x01(\x01\"f\n\x14RelayCommandResponse\x12)\n\x06result\x18\x01 \x01(\x0b\x32\x19.stratus.v1.CommandResult\x12\x13\n\x0bunreachable\x18\x02 \x01(\t\x12\x0e\n\x06\x66\x61iled\x18\x03 \x01(\t\"$\n\x11SubmitTaskRequest\x12\x0f\n\x07task_id\x18\x01 \x01(\t\"&\n\x12SubmitTaskResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x08\"\xb5\x01\n\x11GetConsoleRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x30\n\x04kind\x18\x03 \x01(\x0e\x32\".stratus.v1.GetConsoleRequest.Kind\x12\x0e\n\x06length\x18\x04 \x01(\x05\";\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x0f\n\x0bKIND_OUTPUT\x10\x01\x12\x0c\n\x08KIND_VNC\x10\x02\"C\n\x12GetConsoleResponse\x12\x0e\n\x06output\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x0c\n\x04port\x18\x03 \x01(\x05\"\xa8\x01\n\x0c\x43onsoleToken\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x03 \x01(\t\x12\x0c\n\x04port\x18\x04 \x01(\x05\x12\x10\n\x08protocol\x18\x05 \x01(\t\x12\x14\n\x0c\x63onsole_type\x18\x06 \x01(\t\x12\x12\n\nproject_id\x18\x07 \x01(\t\x12\x1a\n\x12\x65xpires_at_unix_ms\x18\x08 \x01(\x03\x32\xf8\x01\n\tConductor\x12K\n\nSubmitTask\x12\x1d.stratus.v1.SubmitTaskRequest\x1a\x1e.stratus.v1.SubmitTaskResponse\x12K\n\nGetConsole\x12\x1d.stratus.v1.GetConsoleRequest\x1a\x1e.stratus.v1.GetConsoleResponse\x12Q\n\x0cRelayCommand\x12\x1f.stratus.v1.RelayCommandRequest\x1a .stratus.v1.RelayCommandResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'stratus.v1.conductor_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SUBMITTASKREQUEST']._serialized_start=42
-  _globals['_SUBMITTASKREQUEST']._serialized_end=78
-  _globals['_SUBMITTASKRESPONSE']._serialized_start=80
-  _globals['_SUBMITTASKRESPONSE']._serialized_end=118
-  _globals['_GETCONSOLEREQUEST']._serialized_start=121
-  _globals['_GETCONSOLEREQUEST']._serialized_end=302
-  _globals['_GETCONSOLEREQUEST_KIND']._serialized_start=243
-  _globals['_GETCONSOLEREQUEST_KIND']._serialized_end=302
-  _globals['_GETCONSOLERESPONSE']._serialized_start=304
-  _globals['_GETCONSOLERESPONSE']._serialized_end=371
-  _globals['_CONSOLETOKEN']._serialized_start=374
-  _globals['_CONSOLETOKEN']._serialized_end=542
-  _globals['_CONDUCTOR']._serialized_start=545
-  _globals['_CONDUCTOR']._serialized_end=710
+  _globals['_RELAYCOMMANDREQUEST']._serialized_start=66
+  _globals['_RELAYCOMMANDREQUEST']._serialized_end=150
+  _globals['_RELAYCOMMANDRESPONSE']._serialized_start=152
+  _globals['_RELAYCOMMANDRESPONSE']._serialized_end=254
+  _globals['_SUBMITTASKREQUEST']._serialized_start=256
+  _globals['_SUBMITTASKREQUEST']._serialized_end=292
+  _globals['_SUBMITTASKRESPONSE']._serialized_start=294
+  _globals['_SUBMITTASKRESPONSE']._serialized_end=332
+  _globals['_GETCONSOLEREQUEST']._serialized_start=335
+  _globals['_GETCONSOLEREQUEST']._serialized_end=516
+  _globals['_GETCONSOLEREQUEST_KIND']._serialized_start=457
+  _globals['_GETCONSOLEREQUEST_KIND']._serialized_end=516
+  _globals['_GETCONSOLERESPONSE']._serialized_start=518
+  _globals['_GETCONSOLERESPONSE']._serialized_end=585
+  _globals['_CONSOLETOKEN']._serialized_start=588
+  _globals['_CONSOLETOKEN']._serialized_end=756
+  _globals['_CONDUCTOR']._serialized_start=759
+  _globals['_CONDUCTOR']._serialized_end=1007
 # @@protoc_insertion_point(module_scope)

@@ -1,9 +1,29 @@
+from stratus.v1 import agent_pb2 as _agent_pb2
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from collections.abc import Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class RelayCommandRequest(_message.Message):
+    __slots__ = ("command", "timeout_seconds")
+    COMMAND_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    command: _agent_pb2.Command
+    timeout_seconds: float
+    def __init__(self, command: _Optional[_Union[_agent_pb2.Command, _Mapping]] = ..., timeout_seconds: _Optional[float] = ...) -> None: ...
+
+class RelayCommandResponse(_message.Message):
+    __slots__ = ("result", "unreachable", "failed")
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    UNREACHABLE_FIELD_NUMBER: _ClassVar[int]
+    FAILED_FIELD_NUMBER: _ClassVar[int]
+    result: _agent_pb2.CommandResult
+    unreachable: str
+    failed: str
+    def __init__(self, result: _Optional[_Union[_agent_pb2.CommandResult, _Mapping]] = ..., unreachable: _Optional[str] = ..., failed: _Optional[str] = ...) -> None: ...
 
 class SubmitTaskRequest(_message.Message):
     __slots__ = ("task_id",)

@@ -44,6 +44,11 @@ class ConductorStub:
                 request_serializer=stratus_dot_v1_dot_conductor__pb2.GetConsoleRequest.SerializeToString,
                 response_deserializer=stratus_dot_v1_dot_conductor__pb2.GetConsoleResponse.FromString,
                 _registered_method=True)
+        self.RelayCommand = channel.unary_unary(
+                '/stratus.v1.Conductor/RelayCommand',
+                request_serializer=stratus_dot_v1_dot_conductor__pb2.RelayCommandRequest.SerializeToString,
+                response_deserializer=stratus_dot_v1_dot_conductor__pb2.RelayCommandResponse.FromString,
+                _registered_method=True)
 
 
 class ConductorServicer:
@@ -64,6 +69,15 @@ class ConductorServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RelayCommand(self, request, context):
+        """Send a command to the agent of `command.host`, which must hold its stream to this
+        conductor: a replica running a flow for a host whose stream another replica holds
+        (found through the host's liveness key) relays the command through that one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ConductorServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -76,6 +90,11 @@ def add_ConductorServicer_to_server(servicer, server):
                     servicer.GetConsole,
                     request_deserializer=stratus_dot_v1_dot_conductor__pb2.GetConsoleRequest.FromString,
                     response_serializer=stratus_dot_v1_dot_conductor__pb2.GetConsoleResponse.SerializeToString,
+            ),
+            'RelayCommand': grpc.unary_unary_rpc_method_handler(
+                    servicer.RelayCommand,
+                    request_deserializer=stratus_dot_v1_dot_conductor__pb2.RelayCommandRequest.FromString,
+                    response_serializer=stratus_dot_v1_dot_conductor__pb2.RelayCommandResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -132,6 +151,33 @@ class Conductor:
             '/stratus.v1.Conductor/GetConsole',
             stratus_dot_v1_dot_conductor__pb2.GetConsoleRequest.SerializeToString,
             stratus_dot_v1_dot_conductor__pb2.GetConsoleResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RelayCommand(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.v1.Conductor/RelayCommand',
+            stratus_dot_v1_dot_conductor__pb2.RelayCommandRequest.SerializeToString,
+            stratus_dot_v1_dot_conductor__pb2.RelayCommandResponse.FromString,
             options,
             channel_credentials,
             insecure,
