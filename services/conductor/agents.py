@@ -17,6 +17,9 @@ preceded it. The handler never waits for a command on its own stream (the answer
 only come through itself): work that sends commands, like destroying the domains a resync
 found orphaned, runs beside the stream in tasks the session tracks, bounded, and cancelled
 when the stream ends.
+
+A command for a host whose agent holds its stream to another conductor replica (its
+liveness key names that one) is relayed through it (Conductor.RelayCommand).
 """
 
 from __future__ import annotations
@@ -55,8 +58,6 @@ COMMANDS = Counter(
 POWER_EVENTS = Counter(
     "stratus_conductor_power_events_total", "Power-state events received from agents."
 )
-
-
 HEARTBEAT_TIMEOUTS = Counter(
     "stratus_conductor_agent_heartbeat_timeouts_total",
     "Agent streams ended because the agent was silent past the heartbeat deadline.",
@@ -69,7 +70,7 @@ RELAY_MARGIN_SECONDS = 5.0
 
 
 class HostNotConnected(Unavailable):
-    """No agent serving this host holds a stream to this conductor."""
+    """No agent serving this host could be reached, here or through another replica."""
 
 
 class CommandLost(HostNotConnected):
