@@ -86,15 +86,16 @@ CREATE_SCHEMA = {
 }
 # Where Nova reads the scheduler hints: beside "server", under either name.
 HINT_KEYS = ("os:scheduler_hints", "OS-SCH-HNT:scheduler_hints")
-# Nova's action schemas: the value of every action but reboot is not read (any JSON value,
-# null by convention; Nova's own schemas say "{}"); reboot takes {"type": ...} and nothing
-# else.
+# The power actions carry no argument: their value is null (what every client sends) or an
+# empty object. Nova's schemas still take any value, with a note that they mean to
+# restrict it to null; a value that says something we would ignore is refused here.
+NO_ARGUMENT: dict[str, Any] = {"oneOf": [{"type": "null"}, {"type": "object", "maxProperties": 0}]}
 ACTION_SCHEMA: dict[str, Any] = {
     "type": "object",
     "minProperties": 1,
     "maxProperties": 1,
     "properties": {
-        **{key: {} for key in ACTIONS if key != "reboot"},
+        **{key: NO_ARGUMENT for key in ACTIONS if key != "reboot"},
         "reboot": {
             "type": "object",
             "required": ["type"],
@@ -183,7 +184,8 @@ def action_request(body: Any) -> tuple[str, str]:
                 "type", raw, f"{raw!r} is not one of {list(REBOOT_TYPE_SPELLINGS)}"
             )
         reboot_type = raw.upper()
-    # The other actions' values are not read, as in Nova ({"suspend": null} by convention).
+    elif value is not None and value != {}:
+        raise parsing.invalid(key, value, f"{value!r} is not null: {key} takes no argument")
     return ACTIONS[key], reboot_type
 
 
