@@ -94,22 +94,26 @@ def host_zone(host: str, aggregates: list[t.Aggregate]) -> str:
     return sorted(zones)[0] if zones else DEFAULT_ZONE
 
 
-async def host_of(store: Store, instance_id: str) -> str:
-    """Where an instance runs or is claimed to run; "" when unplaced or gone.
+async def host_of(store: Store, instance_id: str, project_id: str) -> str:
+    """Where an instance of project `project_id` runs or is claimed to run; "" when it is
+    unplaced, gone or another project's (a hint never reveals where a stranger's server is).
 
     The claim comes first: the scheduler records it before the conductor writes the
-    instance's host, so a member being built already counts for its group.
+    instance's host, so a server being built already counts.
     """
+    found = await store.instances.get(instance_id)
+    if found is None or found.message.project_id != project_id:
+        return ""
     allocation = await store.allocations.get(instance_id)
     if allocation is not None and allocation.message.host:
         return allocation.message.host
-    found = await store.instances.get(instance_id)
-    return found.message.host if found is not None else ""
+    return found.message.host
 
 
-async def hosts_of(store: Store, instance_ids: Iterable[str]) -> list[str]:
-    """The hosts of the placed instances among `instance_ids`, one entry per instance."""
-    hosts = await asyncio.gather(*(host_of(store, i) for i in instance_ids))
+async def hosts_of(store: Store, instance_ids: Iterable[str], project_id: str) -> list[str]:
+    """The hosts of the placed instances of `project_id` among `instance_ids`, one entry per
+    instance."""
+    hosts = await asyncio.gather(*(host_of(store, i, project_id) for i in instance_ids))
     return [h for h in hosts if h]
 
 
@@ -133,8 +137,9 @@ async def placement_request(
         availability_zone=instance.availability_zone,
         hints=hints,
     )
-    request.same_host_hosts.extend(await hosts_of(store, hints.same_host))
-    request.different_host_hosts.extend(await hosts_of(store, hints.different_host))
+    project = instance.project_id
+    request.same_host_hosts.extend(await hosts_of(store, hints.same_host, project))
+    request.different_host_hosts.extend(await hosts_of(store, hints.different_host, project))
     group_id = instance.server_group_id or hints.group
     if group_id:
         found = await store.server_groups.get(group_id)

@@ -28,10 +28,14 @@ class FakeStore:
     server_group_placements: FakeRepository = field(default_factory=FakeRepository)
 
 
-def store_with(instances: dict[str, str], claims: dict[str, str]) -> FakeStore:
+def store_with(
+    instances: dict[str, str], claims: dict[str, str], project_id: str = "p"
+) -> FakeStore:
     store = FakeStore()
     for instance_id, host in instances.items():
-        store.instances.records[instance_id] = t.Instance(id=instance_id, host=host)
+        store.instances.records[instance_id] = t.Instance(
+            id=instance_id, host=host, project_id=project_id
+        )
     for instance_id, host in claims.items():
         store.allocations.records[instance_id] = t.Allocation(instance_id=instance_id, host=host)
     return store
@@ -57,10 +61,19 @@ async def test_the_request_carries_the_instance_zone_and_hints() -> None:
 async def test_hint_servers_become_their_hosts_claims_first() -> None:
     store = store_with({"a": "h1", "b": "", "c": "h3"}, {"b": "h2"})
     hints = t.SchedulerHints(same_host=["a", "b"], different_host=["c", "gone"])
-    instance = t.Instance(id="i", scheduler_hints=hints)
+    instance = t.Instance(id="i", project_id="p", scheduler_hints=hints)
     request = await placement_request(cast(Store, store), instance, FLAVOR, IMAGE)
     assert list(request.same_host_hosts) == ["h1", "h2"]
     assert list(request.different_host_hosts) == ["h3"]
+
+
+async def test_another_projects_server_in_a_hint_is_as_unknown_as_a_missing_one() -> None:
+    """A hint naming a stranger's server must not reveal or use where it runs."""
+    store = store_with({"theirs": "h1"}, {"theirs": "h1"}, project_id="other")
+    hints = t.SchedulerHints(same_host=["theirs"], different_host=["theirs"])
+    instance = t.Instance(id="i", project_id="p", scheduler_hints=hints)
+    request = await placement_request(cast(Store, store), instance, FLAVOR, IMAGE)
+    assert list(request.same_host_hosts) == [] and list(request.different_host_hosts) == []
 
 
 async def test_the_group_comes_with_the_hosts_of_its_other_claimed_members() -> None:
