@@ -50,6 +50,7 @@ BOOTS = 100
 CONCURRENCY = 8
 KILL_AFTER_ACCEPTED = 40
 SETTLE_SECONDS = 150.0
+MAX_PROBES = 40
 PROJECT = "chaos"
 
 
@@ -204,7 +205,8 @@ class Boots:
 
     async def probe_until_recovered(self, since: float, within_seconds: float) -> float | None:
         """Seconds from `since` until a boot sent after it was seen ACTIVE; a probe boot
-        every half second meanwhile (they count as boots like any other)."""
+        every half second meanwhile (they count as boots like any other), at most
+        MAX_PROBES, so a cloud that never recovers is not also filled up."""
         started = time.monotonic()
         probes: list[asyncio.Task[Boot]] = []
         try:
@@ -212,9 +214,10 @@ class Boots:
                 recovered = self.recovery(since)
                 if recovered is not None:
                     return recovered
-                name = f"{self.prefix}-probe-{len(probes):03d}"
-                deadline = time.monotonic() + within_seconds
-                probes.append(asyncio.create_task(self.one(name, deadline)))
+                if len(probes) < MAX_PROBES:
+                    name = f"{self.prefix}-probe-{len(probes):03d}"
+                    deadline = time.monotonic() + within_seconds
+                    probes.append(asyncio.create_task(self.one(name, deadline)))
                 await asyncio.sleep(0.5)
             return self.recovery(since)
         finally:
