@@ -20,7 +20,10 @@ the agent's defaults). A stream on which nothing at all has arrived from the con
 `heartbeat_timeout_seconds` (no Welcome yet, a frozen or vanished conductor, a silent
 network) is torn down, whatever the agent was doing; gRPC keepalive pings on the channel
 catch a dead peer at the transport level too. Either way the agent never waits on a dead
-stream for longer than the deadline.
+stream for longer than the deadline. (Timed waits use `asyncio.timeout`, never
+`asyncio.wait_for`: on Python 3.11 the latter swallows a cancellation that arrives as its
+wait ends, which once left a helper of a dead stream running and the agent waiting on it
+forever.)
 
 When the stream breaks (a conductor restarts, the network fails) the agent dials again
 with exponential backoff capped at `reconnect_max_seconds` and starts over with Hello and
@@ -53,7 +56,8 @@ TOKEN_METADATA_KEY = "x-stratus-agent-token"
 # Until a Welcome says otherwise.
 DEFAULT_CAPACITY_INTERVAL_SECONDS = 10.0
 INITIAL_BACKOFF_SECONDS = 0.1
-# How long a closing stream may take to end after the agent half-closes it.
+# How long a closing stream may take to end after the agent half-closes it, and its
+# helper tasks to stop.
 CLOSE_GRACE_SECONDS = 2.0
 # Until a Welcome says otherwise: how often each side says it is alive, and how long a
 # silent conductor is trusted (also the deadline for the Welcome itself).
@@ -297,7 +301,10 @@ class ConductorChannel:
             metrics.CONNECTED.set(0)
             for helper in helpers:
                 helper.cancel()
-            await asyncio.gather(*helpers, return_exceptions=True)
+            if helpers:
+                _, stuck = await asyncio.wait(helpers, timeout=CLOSE_GRACE_SECONDS)
+                if stuck:  # never wait on them: the next stream matters more
+                    log.error("stream helpers ignored their cancellation", helpers=len(stuck))
             self._session_ended.set()
 
     async def _read_stream(self, call: AsyncIterator[agent_pb2.ConductorMessage]) -> None:
@@ -326,7 +333,8 @@ class ConductorChannel:
         while True:
             try:
                 # A Welcome re-arms the timer with the conductor's interval.
-                await asyncio.wait_for(self._heartbeat_rearm.wait(), self._heartbeat_interval)
+                async with asyncio.timeout(self._heartbeat_interval):
+                    await self._heartbeat_rearm.wait()
                 self._heartbeat_rearm.clear()
                 continue
             except TimeoutError:
@@ -396,7 +404,8 @@ class ConductorChannel:
         """Per host: a report every interval, and soon after a change on it."""
         while True:
             try:
-                await asyncio.wait_for(self._capacity_wakeup.wait(), self._capacity_interval)
+                async with asyncio.timeout(self._capacity_interval):
+                    await self._capacity_wakeup.wait()
                 hosts, self._dirty_hosts = self._dirty_hosts, set()
             except TimeoutError:
                 hosts, self._dirty_hosts = set(self._drivers), set()

@@ -230,7 +230,8 @@ class AgentHub:
         session.pending[command.command_id] = future
         await session.outbound.put(agent_pb2.ConductorMessage(command=command))
         try:
-            result = await asyncio.wait_for(future, timeout_seconds)
+            async with asyncio.timeout(timeout_seconds):  # not wait_for: see services.agent.channel
+                result = await future
         except TimeoutError as exc:
             COMMANDS.labels(op_name, "timeout").inc()
             raise Unavailable(

@@ -368,3 +368,34 @@ async def test_a_conductor_that_never_welcomes_is_dropped_at_the_deadline(
         assert conductor.streams >= 2
         assert not agent.connected.is_set()
     await server.stop(grace=None)
+
+
+async def test_stream_helpers_stop_when_cancelled_as_they_wake(tmp_path: Path) -> None:
+    # A stream's helpers are cancelled when it ends. A cancellation that lands just as a
+    # helper's timed wait ends (a command finished, a Welcome came) must still stop it:
+    # the agent waits for its helpers before it dials again, so one that ran on would
+    # keep it from ever reconnecting.
+    async with two_hosts(tmp_path) as (drivers, events):
+        channel = ConductorChannel(
+            drivers, events, agent_id="agent-1", endpoints="127.0.0.1:1", token=TOKEN
+        )
+        outbox: asyncio.Queue[agent_pb2.AgentMessage | None] = asyncio.Queue()
+        wakeups: list[tuple[str, Callable[[], Any], Callable[[], Any]]] = [
+            (
+                "capacity",
+                lambda: channel._report_capacity(outbox),
+                lambda: channel._mark_changed("host-1"),
+            ),
+            (
+                "heartbeat",
+                lambda: channel._send_heartbeats(outbox),
+                lambda: channel._heartbeat_rearm.set(),
+            ),
+        ]
+        for name, helper, wake in wakeups:
+            task = asyncio.create_task(helper())
+            await asyncio.sleep(0.05)  # waiting for its next wakeup
+            wake()
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=2)
+            assert done, f"the {name} helper ran on after its cancellation"
