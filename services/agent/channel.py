@@ -267,44 +267,44 @@ class ConductorChannel:
         for message in await self._snapshot():
             outbox.put_nowait(message)
         helpers: list[asyncio.Task[None]] = []
+        channel = grpc_client.channel(self._endpoints, options=CHANNEL_OPTIONS)
         try:
-            async with grpc_client.channel(self._endpoints, options=CHANNEL_OPTIONS) as channel:
-                stub = agent_pb2_grpc.AgentChannelStub(channel)
-                call = stub.Connect(
-                    _requests(outbox), metadata=((TOKEN_METADATA_KEY, self._token),)
-                )
-                self._last_heard = time.monotonic()
-                self._outbox = outbox
-                for result in self._pending_results:
-                    outbox.put_nowait(result)
-                self._pending_results.clear()
-                helpers = [
-                    asyncio.create_task(self._forward_events(outbox)),
-                    asyncio.create_task(self._report_capacity(outbox)),
-                    asyncio.create_task(self._send_heartbeats(outbox)),
-                ]
-                reader = asyncio.create_task(self._read_stream(call), name="agent-stream-reader")
-                watchdog = asyncio.create_task(self._heartbeat_deadline(), name="agent-watchdog")
-                try:
-                    await asyncio.wait({reader, watchdog}, return_when=asyncio.FIRST_COMPLETED)
-                finally:
-                    call.cancel()
-                    for task in (reader, watchdog):
-                        task.cancel()
-                    await asyncio.gather(reader, watchdog, return_exceptions=True)
-                failure = reader.exception() if not reader.cancelled() else None
-                if failure is not None:
-                    raise failure
+            stub = agent_pb2_grpc.AgentChannelStub(channel)
+            call = stub.Connect(_requests(outbox), metadata=((TOKEN_METADATA_KEY, self._token),))
+            self._last_heard = time.monotonic()
+            self._outbox = outbox
+            for result in self._pending_results:
+                outbox.put_nowait(result)
+            self._pending_results.clear()
+            reader = asyncio.create_task(self._read_stream(call), name="agent-stream-reader")
+            helpers = [
+                reader,
+                asyncio.create_task(self._heartbeat_deadline(), name="agent-watchdog"),
+                asyncio.create_task(self._forward_events(outbox)),
+                asyncio.create_task(self._report_capacity(outbox)),
+                asyncio.create_task(self._send_heartbeats(outbox)),
+            ]
+            # Whichever ends first ends the stream: the reader (the stream ended or
+            # failed) or the watchdog (the deadline passed); the others never end.
+            done, _ = await asyncio.wait(helpers, return_when=asyncio.FIRST_COMPLETED)
+            call.cancel()
+            for helper in done - {reader}:
+                if not helper.cancelled() and helper.exception() is not None:
+                    log.error("stream helper failed", exc_info=helper.exception())
+            failure = reader.exception() if reader.done() and not reader.cancelled() else None
+            if failure is not None:
+                raise failure
         finally:
             self._outbox = None
             self.connected.clear()
             metrics.CONNECTED.set(0)
+            # Every wait below is bounded: nothing of a dead stream may hold up the next.
             for helper in helpers:
                 helper.cancel()
-            if helpers:
-                _, stuck = await asyncio.wait(helpers, timeout=CLOSE_GRACE_SECONDS)
-                if stuck:  # never wait on them: the next stream matters more
-                    log.error("stream helpers ignored their cancellation", helpers=len(stuck))
+            closing = asyncio.ensure_future(channel.close())
+            _, stuck = await asyncio.wait([*helpers, closing], timeout=CLOSE_GRACE_SECONDS)
+            if stuck:
+                log.error("parts of the old stream did not stop in time", parts=len(stuck))
             self._session_ended.set()
 
     async def _read_stream(self, call: AsyncIterator[agent_pb2.ConductorMessage]) -> None:
