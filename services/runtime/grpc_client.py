@@ -94,8 +94,9 @@ def channel(
         "grpc.enable_retries": 1,
         # gRPC's default reconnect backoff grows to 120 s, so a replica back after a short
         # outage would wait for the caller's next dial for many seconds: redial within 1 s.
+        # ("min reconnect backoff" is the least time one connection attempt is given.)
         "grpc.initial_reconnect_backoff_ms": 100,
-        "grpc.min_reconnect_backoff_ms": 100,
+        "grpc.min_reconnect_backoff_ms": 5_000,
         "grpc.max_reconnect_backoff_ms": 1_000,
     }
     arguments.update(options)

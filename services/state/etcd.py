@@ -114,9 +114,12 @@ def _kv(raw: Any) -> KeyValue:
 
 # gRPC's default reconnect backoff grows to 120 s: after an etcd outage of 15 s a process
 # would wait up to another 12 s before it even tries again. Redial at most a second apart.
+# gRPC's "min reconnect backoff" is the least time one connection attempt is given: an
+# etcd that has just opened its port may take a moment to answer, and an attempt cut
+# short after 100 ms only starts over.
 RECONNECT_OPTIONS = {
     "grpc.initial_reconnect_backoff_ms": 100,
-    "grpc.min_reconnect_backoff_ms": 100,
+    "grpc.min_reconnect_backoff_ms": 5000,
     "grpc.max_reconnect_backoff_ms": 1000,
 }
 
