@@ -16,6 +16,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import grpc
 import structlog
@@ -53,6 +54,7 @@ from services.runtime.errors import (
 )
 from services.runtime.registration import Replicas
 from services.state import actions, keys, placement
+from services.state import etcd as etcd_ops
 from services.state import quotas as usage_records
 from services.state.etcd import CompactedError
 from services.state.repository import MAX_CAS_ATTEMPTS, Versioned
@@ -120,6 +122,10 @@ def server_action_rule(action: str) -> str:
             f"Unknown action {action!r}; expected one of: {', '.join(ACTION_NAMES)}."
         )
     return rule
+
+
+def _flavor_name_key(name: str) -> str:
+    return keys.FLAVOR_NAMES + quote(name, safe="")
 
 
 def _sort_key(instance: t.Instance) -> tuple[int, int, str]:
@@ -768,10 +774,20 @@ class ComputeApi(AggregateOps, ServerGroupOps, FlavorAccessOps):
         existing, _ = await self.store.flavors.list()
         if any(f.message.name == created.name for f in existing):
             raise Conflict(f"Flavor with name {created.name} already exists.")
-        try:
-            await self.store.flavors.create(created.id, created)
-        except AlreadyExists as exc:
-            raise Conflict(f"Flavor with ID {created.id} already exists.") from exc
+        # The name's index key is created with the flavor: of two concurrent creates with
+        # one name, exactly one succeeds.
+        name_key = _flavor_name_key(created.name)
+        result = await self.store.etcd.txn(
+            [self.store.flavors.absent(created.id), etcd_ops.absent(name_key)],
+            [
+                self.store.flavors.put_op(created.id, created),
+                etcd_ops.put(name_key, created.id.encode()),
+            ],
+        )
+        if not result.succeeded:
+            if await self.store.flavors.get(created.id) is not None:
+                raise Conflict(f"Flavor with ID {created.id} already exists.")
+            raise Conflict(f"Flavor with name {created.name} already exists.")
         return created
 
     async def delete_flavor(self, ctx: RequestContext, flavor_id: str) -> None:
@@ -782,9 +798,18 @@ class ComputeApi(AggregateOps, ServerGroupOps, FlavorAccessOps):
             current = await self.store.flavors.get(flavor_id)
             if current is None:
                 raise NotFound(f"Flavor {flavor_id} could not be found.")
+            name_key = _flavor_name_key(current.message.name)
+            index = await self.store.etcd.get(name_key)
+            frees_name = (
+                [etcd_ops.delete(name_key)] if index and index.value == flavor_id.encode() else []
+            )
             result = await self.store.etcd.txn(
                 [self.store.flavors.unchanged(flavor_id, current.mod_revision)],
-                [self.store.flavors.delete_op(flavor_id), self._delete_grants_op(flavor_id)],
+                [
+                    self.store.flavors.delete_op(flavor_id),
+                    self._delete_grants_op(flavor_id),
+                    *frees_name,
+                ],
             )
             if result.succeeded:
                 return

@@ -7,6 +7,7 @@ ROOT = "/stratus/v1/"
 INSTANCES = ROOT + "instances/"
 INSTANCE_ACTIONS = ROOT + "instance_actions/"  # <instance id>/<start time ns>-<request id>
 FLAVORS = ROOT + "flavors/"
+FLAVOR_NAMES = ROOT + "flavor_names/"  # <quoted name> -> flavor id (uniqueness)
 FLAVOR_ACCESS = ROOT + "flavor_access/"  # <flavor id>/<project id>: may use a private flavor
 IMAGES = ROOT + "images/"
 HOSTS = ROOT + "hosts/"  # the host as last reported by its agent

@@ -379,3 +379,25 @@ async def test_a_flavor_created_without_saying_is_public_as_in_nova(world: World
     assert unsaid.is_public and not private.is_public
     seen = await listed(world, world.member(world.alpha))
     assert "plain" in seen and "hidden" not in seen
+
+
+async def test_concurrent_creates_of_one_name_make_exactly_one_flavor(world: World) -> None:
+    async def create(index: int) -> t.Flavor | Exception:
+        flavor = t.Flavor(id=f"race-{index}", name="raced", vcpus=1, ram_mb=256, disk_gb=1)
+        try:
+            return await world.api.create_flavor(ADMIN_CTX, flavor)
+        except Exception as error:  # the losers' answers are what this test reads
+            return error
+
+    outcomes = await asyncio.gather(*(create(i) for i in range(12)))
+    created = [o for o in outcomes if isinstance(o, t.Flavor)]
+    refused = [o for o in outcomes if not isinstance(o, t.Flavor)]
+    assert len(created) == 1
+    assert all("Flavor with name raced already exists." in str(e) for e in refused)
+    stored, _ = await world.store.flavors.list()
+    assert [f.message.id for f in stored if f.message.name == "raced"] == [created[0].id]
+
+    # Deleting it frees the name.
+    await world.api.delete_flavor(ADMIN_CTX, created[0].id)
+    again = t.Flavor(id="race-again", name="raced", vcpus=1, ram_mb=256, disk_gb=1)
+    assert (await world.api.create_flavor(ADMIN_CTX, again)).id == "race-again"
