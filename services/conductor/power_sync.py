@@ -4,9 +4,10 @@ The hypervisor is the authority on power state. When no task is in progress, vm_
 follows clear changes made outside Stratus (a guest that powered itself off is stopped);
 during a task, the flow running it owns vm_state and only power_state is recorded.
 
-Reports arrive in the reader of the agent's stream, which must never wait for a command on
-that same stream: destroying the domains a resync found orphaned, and the destroys that
-waited for the host (services.conductor.pending_destroys), run beside the stream instead.
+Reports are handled in order on the agent's stream, whose handler must never wait for a
+command on that same stream (the answer would queue behind it): destroying the domains a
+resync found orphaned, and the destroys that waited for the host
+(services.conductor.pending_destroys), run beside the stream instead.
 """
 
 from __future__ import annotations
