@@ -4,7 +4,9 @@ The api writes a task in the same transaction as the state change it asks for, t
 tells a conductor. A conductor takes a task by writing itself as its owner (a CAS); a
 task whose owner is gone (its service record expired) is taken over by the periodic sweep,
 so a conductor that dies mid-flow never leaves a server stuck: its successor reruns the
-flow, and every flow is written to be safe to rerun.
+flow, and every flow is written to be safe to rerun. A flow that fails (etcd or a peer
+briefly away) is run again by its own conductor after a pause that doubles with each
+attempt, up to the sweep interval, rather than waiting for the next sweep.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ TASKS_RUNNING = Gauge("stratus_conductor_tasks_running", "Tasks this conductor i
 
 Flow = Callable[[t.Task], Awaitable[None]]
 
+# The first pause before a failed task runs again; it doubles with every attempt.
+RETRY_FIRST_SECONDS = 0.25
+
 
 class TaskRunner:
     def __init__(
@@ -45,6 +50,7 @@ class TaskRunner:
         self.sweep_interval_seconds = sweep_interval_seconds
         self.running: dict[str, asyncio.Task[None]] = {}
         self._sweeper: asyncio.Task[None] | None = None
+        self._retries: set[asyncio.Task[None]] = set()
         self._accepting = True
 
     def start(self) -> None:
@@ -92,12 +98,35 @@ class TaskRunner:
                 TASKS_DONE.labels(kind, "interrupted").inc()
                 raise
             except Exception:
-                # The task stays in etcd: the sweep retries it.
+                # The task stays in etcd: retried soon, and by the sweep if this process dies.
                 TASKS_DONE.labels(kind, "failed").inc()
                 log.exception("task failed; it will be retried", task_id=task.id, kind=kind)
+                self._retry_later(task)
             finally:
                 self.running.pop(task.id, None)
                 TASKS_RUNNING.set(len(self.running))
+
+    def retry_delay(self, attempts: int) -> float:
+        """The pause before running a failed task again: 0.25 s doubling per attempt,
+        never longer than the sweep interval."""
+        return float(
+            min(
+                RETRY_FIRST_SECONDS * 2 ** min(max(0, attempts - 1), 16),
+                self.sweep_interval_seconds,
+            )
+        )
+
+    def _retry_later(self, task: t.Task) -> None:
+        async def retry() -> None:
+            await asyncio.sleep(self.retry_delay(task.attempts))
+            try:
+                await self.submit(task.id)
+            except Exception as exc:  # the sweep still covers it
+                log.warning("task retry not started", task_id=task.id, error=str(exc))
+
+        pending = asyncio.create_task(retry(), name=f"task-retry {task.id}")
+        self._retries.add(pending)
+        pending.add_done_callback(self._retries.discard)
 
     async def sweep(self) -> None:
         """Take every task that is unowned or whose owner is gone."""
@@ -117,6 +146,8 @@ class TaskRunner:
     async def stop(self, grace_seconds: float) -> None:
         """Take no new tasks; give running ones `grace_seconds`, then leave them to the sweep."""
         self._accepting = False
+        for retry in list(self._retries):
+            retry.cancel()
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
