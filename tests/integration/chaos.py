@@ -46,6 +46,10 @@ CLIENT_OPTIONS = [
     ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 500),
 ]
+# Longer than the api's own deadlines on etcd (10 s a write, about 16 s of retried reads),
+# so that the api answers first: a client that gave up earlier could look its boot up
+# before the api's write is sent.
+BOOT_DEADLINE_SECONDS = 20
 FLAVOR_ID = "1"  # m1.tiny: 1 vCPU, 512 MB
 IMAGE_ID = "cirros"
 
@@ -75,7 +79,9 @@ class Client:
 
     async def servers(self, name: str = "") -> list[t.Instance]:
         reply = await self.stub.ListServers(
-            compute_pb2.ListServersRequest(name=name), metadata=self.metadata, timeout=10
+            compute_pb2.ListServersRequest(name=name),
+            metadata=self.metadata,
+            timeout=BOOT_DEADLINE_SECONDS,
         )
         return list(reply.servers)
 
@@ -101,7 +107,7 @@ class Client:
                         name=boot.name, flavor_ref=FLAVOR_ID, image_ref=IMAGE_ID
                     ),
                     metadata=self.metadata,
-                    timeout=10,
+                    timeout=BOOT_DEADLINE_SECONDS,
                 )
                 boot.server_id = reply.servers[0].id
                 return
