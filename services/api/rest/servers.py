@@ -168,8 +168,7 @@ _ACTION_DOC = json_body_doc(
     response_class=Response,
     responses={
         200: {
-            "description": "The answer of a console action (os-getConsoleOutput, "
-            "os-getVNCConsole)",
+            "description": "A console action's answer (os-getConsoleOutput, os-getVNCConsole)",
             "content": {"application/json": {"schema": {"type": "object"}}},
         }
     },
