@@ -127,7 +127,7 @@ class SpawnSpec(_message.Message):
     def __init__(self, instance_id: _Optional[str] = ..., name: _Optional[str] = ..., vcpus: _Optional[int] = ..., memory_mb: _Optional[int] = ..., disk_gb: _Optional[int] = ..., image: _Optional[_Union[_types_pb2.Image, _Mapping]] = ..., addresses: _Optional[_Iterable[_Union[_types_pb2.Address, _Mapping]]] = ..., metadata: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class Command(_message.Message):
-    __slots__ = ("command_id", "host", "op", "instance_id", "spawn", "request_id", "console_length")
+    __slots__ = ("command_id", "host", "op", "instance_id", "spawn", "request_id", "console_length", "traceparent")
     class Op(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         OP_UNSPECIFIED: _ClassVar[Command.Op]
@@ -163,6 +163,7 @@ class Command(_message.Message):
     SPAWN_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CONSOLE_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    TRACEPARENT_FIELD_NUMBER: _ClassVar[int]
     command_id: str
     host: str
     op: Command.Op
@@ -170,7 +171,8 @@ class Command(_message.Message):
     spawn: SpawnSpec
     request_id: str
     console_length: int
-    def __init__(self, command_id: _Optional[str] = ..., host: _Optional[str] = ..., op: _Optional[_Union[Command.Op, str]] = ..., instance_id: _Optional[str] = ..., spawn: _Optional[_Union[SpawnSpec, _Mapping]] = ..., request_id: _Optional[str] = ..., console_length: _Optional[int] = ...) -> None: ...
+    traceparent: str
+    def __init__(self, command_id: _Optional[str] = ..., host: _Optional[str] = ..., op: _Optional[_Union[Command.Op, str]] = ..., instance_id: _Optional[str] = ..., spawn: _Optional[_Union[SpawnSpec, _Mapping]] = ..., request_id: _Optional[str] = ..., console_length: _Optional[int] = ..., traceparent: _Optional[str] = ...) -> None: ...
 
 class CommandResult(_message.Message):
     __slots__ = ("command_id", "ok", "error", "power_state", "console_output", "console")

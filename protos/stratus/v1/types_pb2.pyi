@@ -473,7 +473,7 @@ class Network(_message.Message):
     def __init__(self, name: _Optional[str] = ..., cidr: _Optional[str] = ..., gateway: _Optional[str] = ...) -> None: ...
 
 class Task(_message.Message):
-    __slots__ = ("id", "kind", "instance_id", "action", "reboot_type", "context", "owner", "created_at", "attempts", "action_record_id")
+    __slots__ = ("id", "kind", "instance_id", "action", "reboot_type", "context", "owner", "created_at", "attempts", "action_record_id", "traceparent")
     class Kind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         KIND_UNSPECIFIED: _ClassVar[Task.Kind]
@@ -494,6 +494,7 @@ class Task(_message.Message):
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     ACTION_RECORD_ID_FIELD_NUMBER: _ClassVar[int]
+    TRACEPARENT_FIELD_NUMBER: _ClassVar[int]
     id: str
     kind: Task.Kind
     instance_id: str
@@ -504,4 +505,5 @@ class Task(_message.Message):
     created_at: _timestamp_pb2.Timestamp
     attempts: int
     action_record_id: str
-    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[Task.Kind, str]] = ..., instance_id: _Optional[str] = ..., action: _Optional[str] = ..., reboot_type: _Optional[str] = ..., context: _Optional[_Union[RequestContext, _Mapping]] = ..., owner: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[int] = ..., action_record_id: _Optional[str] = ...) -> None: ...
+    traceparent: str
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[Task.Kind, str]] = ..., instance_id: _Optional[str] = ..., action: _Optional[str] = ..., reboot_type: _Optional[str] = ..., context: _Optional[_Union[RequestContext, _Mapping]] = ..., owner: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., attempts: _Optional[int] = ..., action_record_id: _Optional[str] = ..., traceparent: _Optional[str] = ...) -> None: ...
