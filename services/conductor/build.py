@@ -13,10 +13,10 @@ full fail the build at once, as in Nova.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 
 import structlog
+from prometheus_client import Counter
 
 from services.conductor import pending_destroys
 from services.conductor.agents import HostNotConnected
@@ -36,6 +36,16 @@ HOST_WAIT_POLL_SECONDS = 1.0
 # Between spawns sent again to a host that was away (its stream may still be settling).
 RESPAWN_PAUSE_SECONDS = 0.2
 LIVENESS_FILTER = "ComputeFilter"
+
+BUILDS = Counter(
+    "stratus_conductor_builds_total",
+    "Builds finished, by outcome: active, or error (no valid host, or every attempt failed).",
+    ["outcome"],
+)
+RESCHEDULES = Counter(
+    "stratus_conductor_build_reschedules_total",
+    "Spawns that failed on their host, after which the build tried another host or gave up.",
+)
 
 
 class BuildAborted(Exception):
@@ -138,10 +148,13 @@ async def _fail(deps: Deps, instance_id: str, message: str, details: str, action
         instance.updated_at.CopyFrom(actions.now())
 
     finished = await actions.finished_ops(deps.store, action_id, f"{message} {details}")
-    with contextlib.suppress(BuildAborted, NotFound):
+    try:
         await deps.store.instances.update(
             instance_id, apply, extra_ops=[*ipam.release_ops(current.message), *finished]
         )
+    except (BuildAborted, NotFound):
+        return
+    BUILDS.labels("error").inc()
 
 
 async def _hosts_are_down(deps: Deps, response: scheduler_pb2.SelectDestinationResponse) -> bool:
@@ -305,11 +318,13 @@ async def _activate(
 
     finished = await actions.finished_ops(deps.store, action_id)
     await deps.store.instances.update(instance_id, apply, extra_ops=finished)
+    BUILDS.labels("active").inc()
     log.info("instance active", instance_id=instance_id)
 
 
 async def _reschedule(deps: Deps, instance_id: str, host: str, error: str, action_id: str) -> None:
     """Give back the failed host's claim and remember it; error out after max attempts."""
+    RESCHEDULES.inc()
     ctx = context.current()
     try:
         await deps.hub.command(

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 
 import structlog
 from prometheus_client import Counter, Gauge
 
-from services.runtime import context
+from services.runtime import context, tracing
 from services.runtime.errors import Conflict, NotFound
 from services.state.store import Store
 from stratus.v1 import types_pb2 as t
@@ -29,6 +30,15 @@ TASKS_DONE = Counter(
     "stratus_conductor_tasks_total", "Tasks finished, by kind and outcome.", ["kind", "outcome"]
 )
 TASKS_RUNNING = Gauge("stratus_conductor_tasks_running", "Tasks this conductor is running.")
+# Cluster-wide, as of this conductor's last sweep (every replica reports the same queue).
+TASKS_QUEUED = Gauge(
+    "stratus_conductor_tasks_queued",
+    "Unfinished tasks in etcd (running or waiting), as of this conductor's last sweep.",
+)
+OLDEST_TASK_AGE = Gauge(
+    "stratus_conductor_oldest_task_age_seconds",
+    "Age of the oldest unfinished task in etcd as of this conductor's last sweep (0: none).",
+)
 
 Flow = Callable[[t.Task], Awaitable[None]]
 
@@ -81,7 +91,20 @@ class TaskRunner:
     async def _run(self, task: t.Task) -> None:
         kind = t.Task.Kind.Name(task.kind)
         ctx = context.RequestContext.from_proto(task.context)
-        with context.bound(ctx):
+        with (
+            context.bound(ctx),
+            # A child of the request's span, wherever and whenever the flow runs.
+            tracing.span(
+                f"conductor {kind.removeprefix('KIND_').lower()}",
+                parent=tracing.parent_from_traceparent(task.traceparent),
+                request_id=ctx.request_id,
+                attributes={
+                    "stratus.task_id": task.id,
+                    "stratus.instance_id": task.instance_id,
+                    "stratus.task_attempt": task.attempts,
+                },
+            ),
+        ):
             log.info(
                 "task started",
                 task_id=task.id,
@@ -131,6 +154,13 @@ class TaskRunner:
     async def sweep(self) -> None:
         """Take every task that is unowned or whose owner is gone."""
         tasks, _ = await self.store.tasks.list()
+        TASKS_QUEUED.set(len(tasks))
+        created = [
+            found.message.created_at.ToSeconds()
+            for found in tasks
+            if found.message.HasField("created_at")
+        ]
+        OLDEST_TASK_AGE.set(max(0.0, time.time() - min(created)) if created else 0.0)
         for found in tasks:
             if found.id not in self.running:
                 await self.submit(found.id)

@@ -7,12 +7,13 @@ import sys
 from collections.abc import Sequence
 
 import structlog
+from prometheus_client import REGISTRY
 
 from services.runtime import logging as runtime_logging
 from services.runtime import metrics, process, registration
 from services.runtime.config import parse_args
 from services.runtime.grpc_server import start_server
-from services.scheduler import filters, weighers
+from services.scheduler import filters, host_metrics, weighers
 from services.scheduler.config import SchedulerConfig
 from services.scheduler.host_state import Defaults, HostStateView
 from services.scheduler.manager import SchedulerManager
@@ -44,6 +45,7 @@ async def serve(config: SchedulerConfig, stop: asyncio.Event) -> None:
         ),
     )
     await view.start()
+    exported = host_metrics.export(view)
     manager = SchedulerManager(
         store,
         view,
@@ -69,6 +71,7 @@ async def serve(config: SchedulerConfig, stop: asyncio.Event) -> None:
     await stop.wait()
     await keeper.stop()
     await server.stop(grace_seconds=5)
+    REGISTRY.unregister(exported)
     await view.stop()
     await etcd.close()
 

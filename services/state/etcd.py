@@ -30,7 +30,8 @@ T = TypeVar("T")
 
 ETCD_TXNS = Counter(
     "stratus_etcd_transactions_total",
-    "etcd transactions this process sent, by outcome (committed or conflict).",
+    "etcd transactions this process sent, by outcome (committed, conflict, or error: "
+    "no answer from etcd).",
     ["outcome"],
 )
 ETCD_WATCH_RESTARTS = Counter(
@@ -223,6 +224,7 @@ class Etcd:
         try:
             response = await self.client.kvstub.Txn(request, timeout=10, wait_for_ready=True)
         except grpc.aio.AioRpcError as exc:
+            ETCD_TXNS.labels("error").inc()
             raise Unavailable(f"etcd transaction failed: {exc.details()}") from exc
         ETCD_TXNS.labels("committed" if response.succeeded else "conflict").inc()
         return TxnResult(bool(response.succeeded), int(response.header.revision))
