@@ -153,9 +153,25 @@ def response_headers(version: Microversion) -> list[tuple[bytes, bytes]]:
 def served_between(
     version: Microversion, first: Microversion = MIN, last: Microversion = MAX
 ) -> None:
-    """A route that exists only from `first` through `last`: Nova's 404 outside them."""
-    if not first <= version <= last:
-        raise ApiError(404, "The resource could not be found.")
+    """A route that exists only from `first` through `last`: Nova's 404 outside them.
+
+    Nova says only "not found"; the message here also names the versions that serve the
+    route and the header that asks for one, since a missing header is the usual cause.
+    """
+    if first <= version <= last:
+        return
+    if last == MAX:
+        served = f"from compute microversion {first}"
+    elif first == MIN:
+        served = f"up to compute microversion {last}"
+    else:
+        served = f"at compute microversions {first} to {last}"
+    wanted = first if version < first else last
+    raise ApiError(
+        404,
+        f"The resource could not be found. This route is served {served}; the request "
+        f"asked for {version} (send OpenStack-API-Version: compute {wanted}).",
+    )
 
 
 def before(version: Microversion) -> Microversion:

@@ -188,3 +188,17 @@ async def test_remote_consoles_begin_at_microversion_2_6(http: httpx.AsyncClient
     assert old.status_code == 404
     assert list(old.json()) == ["itemNotFound"]
     assert (await http.post(path, json=body)).status_code == 200
+
+
+async def test_remote_consoles_without_a_version_404_naming_the_one_it_needs(
+    http: httpx.AsyncClient,
+) -> None:
+    body = {"remote_console": {"protocol": "vnc", "type": "novnc"}}
+    path = f"/v2.1/servers/{SERVER_ID}/remote-consoles"
+    reply = await http.post(path, json=body, headers={"OpenStack-API-Version": "compute 2.1"})
+    assert reply.status_code == 404
+    message = reply.json()["itemNotFound"]["message"]
+    assert message.startswith("The resource could not be found.")
+    assert "served from compute microversion 2.6" in message
+    assert "asked for 2.1" in message
+    assert "OpenStack-API-Version: compute 2.6" in message

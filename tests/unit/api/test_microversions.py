@@ -14,6 +14,7 @@ from rest_fakes import SERVER_ID, FakeComputeApi, make_instance
 
 from services.api.rest import microversions as mv
 from services.api.rest import views
+from services.api.rest.errors import ApiError
 from services.api.rest.microversions import Microversion
 from services.api.rest.server_requests import create_request
 from stratus.v1 import compute_pb2, types_pb2
@@ -311,3 +312,20 @@ async def test_the_image_proxy_is_gone_at_2_36(client: httpx.AsyncClient) -> Non
     assert (await client.get("/v2.1/images", headers=at("2.35"))).status_code == 200
     gone = await client.get("/v2.1/images", headers=at("2.36"))
     assert gone.status_code == 404 and list(gone.json()) == ["itemNotFound"]
+
+
+def test_a_route_outside_its_versions_is_404_naming_the_versions_that_serve_it() -> None:
+    with pytest.raises(ApiError) as early:
+        mv.served_between(v("2.5"), first=mv.REMOTE_CONSOLES)
+    assert early.value.status == 404
+    assert "served from compute microversion 2.6; the request asked for 2.5" in str(
+        early.value.message
+    )
+    with pytest.raises(ApiError) as late:
+        mv.served_between(v("2.36"), last=v("2.35"))
+    assert "served up to compute microversion 2.35" in str(late.value.message)
+    assert "OpenStack-API-Version: compute 2.35" in str(late.value.message)
+    with pytest.raises(ApiError) as between:
+        mv.served_between(v("2.60"), first=v("2.26"), last=v("2.52"))
+    assert "at compute microversions 2.26 to 2.52" in str(between.value.message)
+    mv.served_between(v("2.6"), first=mv.REMOTE_CONSOLES)  # inside: no error
