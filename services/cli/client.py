@@ -951,15 +951,44 @@ def service() -> None:
     """List control-plane services."""
 
 
+def agent_services(hosts: Sequence[compute_pb2.HostView]) -> list[compute_pb2.ServiceView]:
+    """One `stratus-agent` entry per compute host, as `os-services` lists them.
+
+    Agents never register in etcd (they talk to the conductor alone); their hosts' leases
+    are what says they are up. The ids are the compute service ids the REST gateway gives
+    from microversion 2.53, so `openstack compute service list` shows the same ones.
+    """
+    # Late: the REST views pull in the web framework, which no other command needs.
+    from services.api.rest import microversions
+    from services.api.rest.views.hosts import AGENT_BINARY, compute_service_id
+
+    return [
+        compute_pb2.ServiceView(
+            service=types_pb2.ServiceRecord(
+                id=compute_service_id(view.host.name, microversions.MAX),
+                binary=AGENT_BINARY,
+                host=view.host.name,
+            ),
+            up=view.up,
+        )
+        for view in hosts
+    ]
+
+
 @service.command("list")
 @connection_options
 def service_list() -> None:
-    """Every registered api, conductor and scheduler, and whether its lease is alive."""
-    show_list(
-        lambda stub, timeout: stub.ListServices(compute_pb2.ListServicesRequest(), timeout=timeout),
-        "services",
-        render.services_table,
-    )
+    """Every registered api, conductor and scheduler, then one agent entry per compute
+    host, each up or down: the entries of `openstack compute service list`."""
+
+    async def fetch(stub: Stub, call_seconds: float) -> compute_pb2.ListServicesResponse:
+        control = await stub.ListServices(compute_pb2.ListServicesRequest(), timeout=call_seconds)
+        hosts = await stub.ListHosts(compute_pb2.ListHostsRequest(), timeout=call_seconds)
+        return compute_pb2.ListServicesResponse(
+            services=[*control.services, *agent_services(hosts.hosts)]
+        )
+
+    show_list(fetch, "services", render.services_table)
 
 
 GROUPS: tuple[click.Group, ...] = (server, flavor, image, host, service)

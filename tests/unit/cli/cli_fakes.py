@@ -21,6 +21,7 @@ class FakeCompute(compute_pb2_grpc.ComputeServicer):
         self.flavor_access: list[str] = []  # the projects with access, whatever the flavor
         self.images: list[types_pb2.Image] = []
         self.hosts: list[compute_pb2.HostView] = []
+        self.services: list[compute_pb2.ServiceView] = []
         self.actions: list[types_pb2.InstanceAction] = []
         self.requests: list[tuple[str, Any, dict[str, str]]] = []
         self.events: queue.Queue[compute_pb2.ServerEvent] = queue.Queue()
@@ -162,7 +163,7 @@ class FakeCompute(compute_pb2_grpc.ComputeServicer):
 
     def ListServices(self, request: Any, context: grpc.ServicerContext) -> Any:
         self._record("ListServices", request, context)
-        return compute_pb2.ListServicesResponse()
+        return compute_pb2.ListServicesResponse(services=self.services)
 
 
 FAKE_PASSWORD = "fake-password"

@@ -249,3 +249,33 @@ def test_watch_prints_one_line_per_change(fake_api: tuple[FakeCompute, str]) -> 
     assert all("changed" in line and "ACTIVE" in line and "host-1" in line for line in lines)
     [(request, _)] = fake.calls("WatchServers")[-1:]
     assert request.from_revision == 7
+
+
+def test_service_list_shows_the_control_services_and_an_agent_per_host(
+    fake_api: tuple[FakeCompute, str],
+) -> None:
+    fake, _ = fake_api
+    fake.services = [
+        compute_pb2.ServiceView(
+            service=types_pb2.ServiceRecord(id="c1", binary="stratus-conductor", host="ctl"),
+            up=True,
+        )
+    ]
+    fake.hosts = [
+        compute_pb2.HostView(host=types_pb2.Host(name="node-1"), up=True),
+        compute_pb2.HostView(host=types_pb2.Host(name="node-2"), up=False),
+    ]
+    code, output = invoke("service", "list", "--format", "json")
+    assert code == 0, output
+    entries = {
+        (entry["service"]["binary"], entry["service"]["host"]): entry.get("up", False)
+        for entry in json.loads(output)
+    }
+    assert entries == {
+        ("stratus-conductor", "ctl"): True,
+        ("stratus-agent", "node-1"): True,
+        ("stratus-agent", "node-2"): False,
+    }
+    code, table = invoke("service", "list")
+    assert code == 0, table
+    assert table.count("stratus-agent") == 2
