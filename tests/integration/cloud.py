@@ -103,6 +103,9 @@ class Cloud:
     _admin: identity_pb2.AuthenticateResponse | None = None
     # Extra flags per service, e.g. {"scheduler": ["--ram-weight-multiplier", "-1"]}.
     extra_args: dict[str, list[str]] = field(default_factory=dict)
+    # Serve /metrics from every service on a free port (see metrics_ports) when set.
+    with_metrics: bool = False
+    metrics_ports: dict[str, int] = field(default_factory=dict)
 
     @property
     def api_target(self) -> str:
@@ -202,6 +205,10 @@ class Cloud:
                 logs / "agent.log",
             ),
         }
+        if self.with_metrics:
+            for name, service in self.services.items():
+                self.metrics_ports[name] = free_port()
+                service.argv.extend(["--metrics-port", str(self.metrics_ports[name])])
         self._base_length = {name: len(service.argv) for name, service in self.services.items()}
 
     def start(self) -> None:
@@ -234,7 +241,7 @@ class Cloud:
         first = self.services["scheduler"]
         base = first.argv[: self._base_length["scheduler"]]
         at = base.index("--grpc-port") + 1
-        argv = [*base[:at], str(port), *base[at + 1 :]]
+        argv = self._own_metrics_port(name, [*base[:at], str(port), *base[at + 1 :]])
         self.services[name] = ServiceProcess(
             name, [*argv, *(extra_args or [])], self.root / "logs" / f"{name}.log", port
         )
@@ -257,10 +264,19 @@ class Cloud:
         argv = list(base)
         for flag, value in overrides.items():
             argv[argv.index(flag) + 1] = value
+        argv = self._own_metrics_port(name, argv)
         self.services[name] = ServiceProcess(name, argv, self.root / "logs" / f"{name}.log")
         self._base_length[name] = len(argv)
         self.start_service(name)
         return self.services[name]
+
+    def _own_metrics_port(self, name: str, argv: list[str]) -> list[str]:
+        """`argv` copied from another replica, with a /metrics port of its own."""
+        if "--metrics-port" not in argv:
+            return argv
+        self.metrics_ports[name] = free_port()
+        at = argv.index("--metrics-port") + 1
+        return [*argv[:at], str(self.metrics_ports[name]), *argv[at + 1 :]]
 
     def wait_for_hosts(self, count: int, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
