@@ -18,7 +18,7 @@ from collections.abc import Callable
 import structlog
 from prometheus_client import Counter
 
-from services.conductor import pending_destroys
+from services.conductor import cloud_metrics, pending_destroys
 from services.conductor.agents import HostNotConnected
 from services.conductor.deps import Deps
 from services.runtime import context
@@ -317,8 +317,9 @@ async def _activate(
         instance.updated_at.CopyFrom(actions.now())
 
     finished = await actions.finished_ops(deps.store, action_id)
-    await deps.store.instances.update(instance_id, apply, extra_ops=finished)
+    active = await deps.store.instances.update(instance_id, apply, extra_ops=finished)
     BUILDS.labels("active").inc()
+    cloud_metrics.became_active(active.message)
     log.info("instance active", instance_id=instance_id)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import structlog
 
-from services.conductor import build, delete, power_actions
+from services.conductor import build, cloud_metrics, delete, power_actions
 from services.conductor.agents import AgentHub
 from services.conductor.config import ConductorConfig
 from services.conductor.deps import Deps, SchedulerClient
@@ -85,6 +85,8 @@ async def serve(config: ConductorConfig, stop: asyncio.Event) -> None:
         etcd, "stratus-conductor", config, server.port, service_id=conductor_id
     )
     runner.start()
+    quota_gauges = cloud_metrics.QuotaGauges(store, config.task_sweep_interval_seconds)
+    quota_gauges.start()
     pending_sweep = asyncio.create_task(
         power_sync.sweep_pending_destroys(config.task_sweep_interval_seconds),
         name="pending-destroys",
@@ -92,6 +94,7 @@ async def serve(config: ConductorConfig, stop: asyncio.Event) -> None:
     log.info("conductor serving", grpc=endpoint, conductor_id=conductor_id, network=network.cidr)
     await stop.wait()
     pending_sweep.cancel()
+    await quota_gauges.stop()
     await runner.stop(grace_seconds=10)
     await server.stop(grace_seconds=5)
     await keeper.stop()

@@ -13,7 +13,7 @@ from services.runtime import logging as runtime_logging
 from services.runtime import metrics, process, registration
 from services.runtime.config import parse_args
 from services.runtime.grpc_server import start_server
-from services.scheduler import filters, host_metrics, weighers
+from services.scheduler import capacity_metrics, filters, host_metrics, weighers
 from services.scheduler.config import SchedulerConfig
 from services.scheduler.host_state import Defaults, HostStateView
 from services.scheduler.manager import SchedulerManager
@@ -46,6 +46,7 @@ async def serve(config: SchedulerConfig, stop: asyncio.Event) -> None:
     )
     await view.start()
     exported = host_metrics.export(view)
+    capacity = capacity_metrics.export(view)
     manager = SchedulerManager(
         store,
         view,
@@ -72,6 +73,7 @@ async def serve(config: SchedulerConfig, stop: asyncio.Event) -> None:
     await keeper.stop()
     await server.stop(grace_seconds=5)
     REGISTRY.unregister(exported)
+    REGISTRY.unregister(capacity)
     await view.stop()
     await etcd.close()
 

@@ -42,6 +42,12 @@ CLAIM_CONFLICTS = Counter(
     "stratus_scheduler_claim_conflicts_total",
     "Claims lost to a concurrent change of the host's usage (the next host was tried).",
 )
+NO_VALID_HOST = Counter(
+    "stratus_scheduler_no_valid_host_total",
+    "NoValidHost answers, by the filter that removed the last candidate hosts "
+    "(no_hosts: none registered; claims_lost: every candidate filled up meanwhile).",
+    ["filter"],
+)
 GROUP_CONFLICTS = Counter(
     "stratus_scheduler_group_conflicts_total",
     "Claims refused because another member of the server group was placed meanwhile "
@@ -195,6 +201,15 @@ def explain_no_valid_host(total: int, results: Sequence[scheduler_pb2.FilterResu
     return "No valid host was found. " + "; ".join(parts)
 
 
+def no_valid_host_cause(decision: Decision) -> str:
+    """The filter that left no host; no_hosts or claims_lost when no filter did."""
+    if decision.ranked:
+        return "claims_lost"
+    if decision.hosts_total == 0 or not decision.filters:
+        return "no_hosts"
+    return decision.filters[-1].filter
+
+
 def decide(
     filters: Sequence[BaseFilter],
     weighers: Sequence[BaseWeigher],
@@ -248,6 +263,8 @@ class SchedulerManager:
         self.store = store
         self.view = view
         self.filters = list(filters)
+        for name in (*(f.name for f in self.filters), "no_hosts", "claims_lost"):
+            NO_VALID_HOST.labels(name)  # every cause is a series from the start, at 0
         self.weighers = list(weighers)
         self.host_subset_size = max(1, host_subset_size)
         self.max_alternates = max_alternates
@@ -351,6 +368,7 @@ class SchedulerManager:
         self, decision: Decision, spec: RequestSpec, reason: str = ""
     ) -> scheduler_pb2.SelectDestinationResponse:
         DECISIONS.labels("no_valid_host").inc()
+        NO_VALID_HOST.labels(no_valid_host_cause(decision)).inc()
         if not reason and decision.ranked:
             reason = (
                 "No valid host was found. Every candidate host filled up while this "

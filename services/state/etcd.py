@@ -34,6 +34,8 @@ ETCD_TXNS = Counter(
     "no answer from etcd).",
     ["outcome"],
 )
+for _outcome in ("committed", "conflict", "error"):
+    ETCD_TXNS.labels(_outcome)  # each outcome is a series from the start, at 0
 ETCD_WATCH_RESTARTS = Counter(
     "stratus_etcd_watch_restarts_total",
     "Watches re-created after the connection to etcd broke or the revision was compacted.",
