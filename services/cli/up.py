@@ -28,6 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -746,36 +747,58 @@ def _hosts_text(plan: Plan, virt_types: Sequence[str]) -> str:
     return f"this machine on {plan.hypervisor}; guests run under {accel}"
 
 
+BANNER_WIDTH = 80  # what a pipe or a log file gets: no line is longer
+COMMAND_WIDTH = BANNER_WIDTH - 2  # the examples are indented by two
+
+
+def _console_text(plan: Plan) -> str:
+    """Where consoles are, or why there are none: simulated hosts have no screen, so the
+    noVNC page is fetched (and advertised) only with real guests."""
+    if not plan.real:
+        return f"127.0.0.1:{plan.ports.console}, for real guests only (--hypervisor qemu)"
+    return f"http://127.0.0.1:{plan.ports.console}/vnc_lite.html"
+
+
+def ready_rows(
+    plan: Plan, seeded: Sequence[str], virt_types: Sequence[str] = ()
+) -> list[tuple[str, str]]:
+    """Where everything is, right after start: (what, where) pairs."""
+    ports = plan.ports
+    rest = f"http://127.0.0.1:{ports.rest}/v2.1" if ports.rest else "disabled (--rest-port 0)"
+    rows = [
+        ("REST (Compute v2.1)", rest),
+        ("gRPC api", plan.api_endpoint),
+        ("gRPC conductor", f"127.0.0.1:{ports.conductor}"),
+        ("gRPC scheduler", f"127.0.0.1:{ports.scheduler}"),
+    ]
+    if ports.metrics_from:
+        rows.append(("metrics", "  ".join(f"{s} :{ports.metrics(s)}" for s in METRICS_ORDER)))
+    else:
+        rows.append(("metrics", "disabled"))
+    etcd_note = "started here" if plan.own_etcd else "external"
+    rows.append(("etcd", f"{plan.endpoints} ({etcd_note})"))
+    rows.append(("hosts", _hosts_text(plan, virt_types)))
+    if ports.console:
+        rows.append(("console proxy", _console_text(plan)))
+    rows.append(("credentials", f"{plan.clouds_yaml} (cloud {bootstrap.CLOUD_NAME}, user admin)"))
+    if ports.rest:
+        rows.append(("identity (Keystone v3)", plan.identity_url))
+    rows.append(("data dir", str(plan.data_dir)))
+    rows.append(("logs", str(plan.log_dir)))
+    if seeded:
+        rows.append(("seeded", _seeded_text(seeded)))
+    return rows
+
+
 def ready_panel(
     plan: Plan, seconds: float, seeded: Sequence[str], virt_types: Sequence[str] = ()
 ) -> Panel:
-    """Where everything is, right after start."""
-    ports = plan.ports
+    """Where everything is, right after start, boxed for a terminal."""
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column()
-    rest = f"http://127.0.0.1:{ports.rest}/v2.1" if ports.rest else "disabled (--rest-port 0)"
-    grid.add_row("REST (Compute v2.1)", rest)
-    grid.add_row("gRPC api", plan.api_endpoint)
-    grid.add_row("gRPC conductor", f"127.0.0.1:{ports.conductor}")
-    grid.add_row("gRPC scheduler", f"127.0.0.1:{ports.scheduler}")
-    if ports.metrics_from:
-        metrics = "  ".join(f"{s} :{ports.metrics(s)}" for s in METRICS_ORDER)
-        grid.add_row("metrics", metrics)
-    else:
-        grid.add_row("metrics", "disabled")
-    etcd_note = "started here" if plan.own_etcd else "external"
-    grid.add_row("etcd", f"{plan.endpoints} ({etcd_note})")
-    grid.add_row("hosts", _hosts_text(plan, virt_types))
-    if ports.console:
-        grid.add_row("console proxy", f"http://127.0.0.1:{ports.console}/vnc_lite.html")
-    grid.add_row("credentials", f"{plan.clouds_yaml} (cloud {bootstrap.CLOUD_NAME}, user admin)")
-    if ports.rest:
-        grid.add_row("identity (Keystone v3)", plan.identity_url)
-    grid.add_row("data dir", str(plan.data_dir))
-    grid.add_row("logs", str(plan.log_dir))
-    if seeded:
-        grid.add_row("seeded", _seeded_text(seeded))
+    for name, value in ready_rows(plan, seeded, virt_types):
+        grid.add_row(name, value)
     return Panel(
         grid,
         title=f"[bold green]Stratus is up[/] — ready in {seconds:.1f}s",
@@ -783,6 +806,23 @@ def ready_panel(
         border_style="green",
         expand=False,
     )
+
+
+def ready_lines(
+    plan: Plan, seconds: float, seeded: Sequence[str], virt_types: Sequence[str] = ()
+) -> list[str]:
+    """The panel's content as plain lines of at most BANNER_WIDTH columns, for a pipe or a
+    log: a value that does not fit beside its name goes whole onto the next line, so no
+    path or address is ever broken in two."""
+    rows = ready_rows(plan, seeded, virt_types)
+    label_width = max(len(name) for name, _ in rows) + 2
+    lines = [f"Stratus is up — ready in {seconds:.1f}s"]
+    for name, value in rows:
+        if label_width + 2 + len(value) <= BANNER_WIDTH:
+            lines.append(f"  {name:<{label_width}}{value}")
+        else:
+            lines += [f"  {name}", f"      {value}"]
+    return lines
 
 
 def token_request_body(password: str) -> str:
@@ -805,62 +845,146 @@ def token_request_body(password: str) -> str:
     return json.dumps(document)
 
 
+def shell_command(*chunks: str, width: int = COMMAND_WIDTH) -> str:
+    """One shell command from its chunks, continued with backslashes so that no line is
+    wider than `width`. A chunk is never split; one holding newlines is laid out already."""
+    lines: list[str] = []
+    current = ""
+    for chunk in chunks:
+        first, *more = chunk.split("\n")
+        joined = f"{current} {first}" if current else first
+        if current and len(joined) + 2 > width:
+            lines.append(current + " \\")
+            joined = "    " + first
+        if more:
+            lines.append(joined)
+            lines += more[:-1]
+            current = more[-1]
+        else:
+            current = joined
+    lines.append(current)
+    return "\n".join(lines)
+
+
+def quoted_json(document: str, indent: int = 6, width: int = COMMAND_WIDTH) -> str:
+    """A JSON document in single quotes, broken between its tokens onto indented lines
+    (JSON allows newlines there, and the shell keeps them inside the quotes)."""
+    wrapped = textwrap.wrap(
+        f"'{document}'",
+        width=width - indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return ("\n" + " " * indent).join(wrapped)
+
+
+def venv_activate() -> Path | None:
+    """The activate script of the virtual environment this process runs from, if any:
+    a new shell finds `stratus`, `grpcurl` and `openstack` only after sourcing it."""
+    if sys.prefix == sys.base_prefix:
+        return None
+    script = Path(sys.prefix) / "bin" / "activate"
+    return script if script.is_file() else None
+
+
 def credential_lines(plan: Plan) -> list[str]:
     """How to use the admin's credentials: the CLI finds clouds.yaml in the default data
     dir by itself; other tools are pointed at it; curl first exchanges the password."""
-    lines = [
-        f"export OS_CLIENT_CONFIG_FILE={plan.clouds_yaml} OS_CLOUD={bootstrap.CLOUD_NAME}"
-        + (
-            "  # for the openstack CLI; stratus commands find it already"
-            if plan.data_dir == default_data_dir().expanduser().resolve()
-            else "  # then stratus commands and the openstack CLI use it"
+    lines = []
+    activate = venv_activate()
+    if activate is not None:
+        lines += [
+            "# a new shell finds stratus, grpcurl and openstack after this:",
+            f"source {activate}",
+        ]
+    if plan.data_dir == default_data_dir().expanduser().resolve():
+        lines.append("# for the openstack CLI; stratus commands find it already:")
+    else:
+        lines.append("# then stratus commands and the openstack CLI use it:")
+    lines.append(
+        shell_command(
+            f"export OS_CLIENT_CONFIG_FILE={plan.clouds_yaml}", f"OS_CLOUD={bootstrap.CLOUD_NAME}"
         )
-    ]
+    )
     if plan.ports.rest:
         # The password stays in the file: the shell reads it from there.
-        lines.append(f"PASSWORD=$(sed -n 's/^ *password: \"\\(.*\\)\"$/\\1/p' {plan.clouds_yaml})")
+        lines.append(
+            shell_command(
+                "PASSWORD=$(sed -n 's/^ *password: \"\\(.*\\)\"$/\\1/p'",
+                '"$OS_CLIENT_CONFIG_FILE")',
+            )
+        )
         body = token_request_body("PASSWORD_HERE").replace("PASSWORD_HERE", "'\"$PASSWORD\"'")
         lines.append(
-            f"TOKEN=$(curl -si -X POST {plan.identity_url}/auth/tokens "
-            f"-H 'Content-Type: application/json' -d '{body}' "
-            "| sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: *//p' | tr -d '\\r')"
+            shell_command(
+                f"TOKEN=$(curl -si -X POST {plan.identity_url}/auth/tokens",
+                "-H 'Content-Type: application/json'",
+                "-d " + quoted_json(body),
+                "| sed -n 's/^[Xx]-[Ss]ubject-[Tt]oken: *//p' | tr -d '\\r')",
+            )
         )
     return lines
 
 
 def examples(plan: Plan) -> list[str]:
-    """Commands to try, printed outside the panel so they copy and paste whole."""
+    """Commands to try from another shell, printed outside the panel so they copy and
+    paste whole; each line fits in COMMAND_WIDTH columns."""
     ports = plan.ports
-    api_flag = "" if ports.api == DEFAULT_PORTS["api"] else f" --api {plan.api_endpoint}"
+    api_flag = () if ports.api == DEFAULT_PORTS["api"] else ("--api", plan.api_endpoint)
     lines = credential_lines(plan)
     auth_header = '-H "X-Auth-Token: $TOKEN"'
+    json_header = "-H 'Content-Type: application/json'"
+    rest = f"http://127.0.0.1:{ports.rest}/v2.1"
     if plan.real and ports.rest:
-        rest = f"http://127.0.0.1:{ports.rest}/v2.1"
-        json_header = f"-H 'Content-Type: application/json' {auth_header}"
+        image = real_guests.IMAGE_NAME
         return [
             *lines,
-            f"stratus server create tiny1 --flavor m1.tiny --image {real_guests.IMAGE_NAME} "
-            f"--wait{api_flag}",
-            f"curl -s -X POST {rest}/servers {json_header} "
-            '-d \'{"server": {"name": "tiny2", "flavorRef": "1", '
-            f'"imageRef": "{real_guests.IMAGE_NAME}"}}}}\'',
-            f"curl -s -X POST {rest}/servers/<id>/action {json_header} "
-            '-d \'{"os-getConsoleOutput": {"length": 20}}\' | python3 -m json.tool',
-            f"curl -s -X POST {rest}/servers/<id>/remote-consoles {json_header} "
-            '-d \'{"remote_console": {"protocol": "vnc", "type": "novnc"}}\'',
-            "  (open the printed url in a browser: the guest's screen)",
-            f"stratus server stop <id> --wait{api_flag}",
+            shell_command(
+                "ID=$(stratus server create tiny1 --flavor m1.tiny",
+                f"--image {image}",
+                "--wait --format json",
+                *api_flag,
+                "| python3 -c 'import json, sys; print(json.load(sys.stdin)[0][\"id\"])')",
+            ),
+            shell_command(
+                f"curl -s -X POST {rest}/servers/$ID/action",
+                auth_header,
+                json_header,
+                """-d '{"os-getConsoleOutput": {"length": 20}}'""",
+            ),
+            shell_command(
+                f"curl -s -X POST {rest}/servers/$ID/remote-consoles",
+                auth_header,
+                "-H 'OpenStack-API-Version: compute 2.6'",
+                json_header,
+                """-d '{"remote_console": {"protocol": "vnc", "type": "novnc"}}'""",
+            ),
+            "# open the printed url in a browser: the guest's screen",
+            shell_command("stratus server stop $ID --wait", *api_flag),
         ]
     if ports.rest:
         lines.append(
-            f"curl -s -X POST http://127.0.0.1:{ports.rest}/v2.1/servers "
-            f"-H 'Content-Type: application/json' {auth_header} "
-            '-d \'{"server": {"name": "web1", "flavorRef": "1", "imageRef": "cirros"}}\''
+            shell_command(
+                f"curl -s -X POST {rest}/servers",
+                auth_header,
+                json_header,
+                "-d "
+                + quoted_json(
+                    json.dumps({"server": {"name": "web1", "flavorRef": "1", "imageRef": "cirros"}})
+                ),
+            )
         )
-    lines.append(f'grpcurl -plaintext -H "x-auth-token: $TOKEN" {plan.api_endpoint} list')
-    lines.append(f"stratus server create web2 --flavor m1.tiny --image cirros --wait{api_flag}")
-    lines.append(f"stratus server list{api_flag}")
-    lines.append(f"stratus host list{api_flag}")
+    lines.append(
+        shell_command('grpcurl -plaintext -H "x-auth-token: $TOKEN"', plan.api_endpoint, "list")
+    )
+    lines.append(
+        shell_command(
+            "stratus server create web2 --flavor m1.tiny --image cirros --wait", *api_flag
+        )
+    )
+    lines.append(shell_command("stratus server list", *api_flag))
+    lines.append(shell_command("stratus host list", *api_flag))
+    lines.append(shell_command("stratus service list", *api_flag))
     return lines
 
 
@@ -871,10 +995,17 @@ def print_ready(
     seeded: Sequence[str],
     virt_types: Sequence[str] = (),
 ) -> None:
-    console.print(ready_panel(plan, seconds, seeded, virt_types))
-    console.print("[bold]Try:[/]")
-    for line in examples(plan):
-        console.print(f"  {line}", soft_wrap=True, highlight=False, markup=False)
+    """The panel on a terminal; on a pipe or in a log, the same as plain lines. Either way
+    the examples are laid out to fit in BANNER_WIDTH columns, so nothing wraps."""
+    if console.is_terminal:
+        console.print(ready_panel(plan, seconds, seeded, virt_types))
+    else:
+        for line in ready_lines(plan, seconds, seeded, virt_types):
+            console.print(line, soft_wrap=True, highlight=False, markup=False)
+    console.print("[bold]Try, from another shell:[/]")
+    for command in examples(plan):
+        for line in command.split("\n"):
+            console.print(f"  {line}", soft_wrap=True, highlight=False, markup=False)
     console.print("[dim]Ctrl-C stops everything.[/]")
 
 

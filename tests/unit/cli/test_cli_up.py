@@ -212,7 +212,8 @@ def test_ready_panel_has_endpoints_and_examples(tmp_path: Path) -> None:
     up.print_ready(
         console, plan(tmp_path), 3.2, ["flavor m1.tiny", "flavor m1.small", "image cirros"]
     )
-    out = console.export_text()
+    # Commands are continued over lines with backslashes: join them to look for one.
+    out = console.export_text().replace(" \\\n      ", " ")
     for expected in (
         "http://127.0.0.1:18774/v2.1",
         "127.0.0.1:18780",
@@ -228,8 +229,38 @@ def test_ready_panel_has_endpoints_and_examples(tmp_path: Path) -> None:
         '-H "X-Auth-Token: $TOKEN"',
         '"flavorRef": "1", "imageRef": "cirros"',
         "--api 127.0.0.1:18780",
+        "stratus service list",
     ):
         assert expected in out, expected
+    # Run from a virtual environment, a new shell must activate it to find the commands.
+    activate = up.venv_activate()
+    assert activate is None or f"source {activate}" in out
+
+
+def test_the_banner_fits_in_80_columns_when_not_on_a_terminal(tmp_path: Path) -> None:
+    console = Console(width=80, record=True, color_system=None, force_terminal=False)
+    deep = tmp_path / "a-data-directory-whose-path-is-long-enough-to-need-a-line-of-its-own"
+    up.print_ready(
+        console,
+        plan(deep, ports=up.Ports(18774, 18780, 18781, 18782, 12379, 12380, 19180, 16080)),
+        1.0,
+        ["flavor m1.tiny", "flavor m1.small", "image cirros", "quota admin=unlimited"],
+    )
+    lines = console.export_text().splitlines()
+    assert lines[0] == "Stratus is up — ready in 1.0s"
+    too_wide = [line for line in lines if len(line) > 80 and str(deep) not in line]
+    assert too_wide == []
+    # A value too long to sit beside its name is moved whole, never broken.
+    assert f"      {deep / 'clouds.yaml'} (cloud stratus, user admin)" in lines
+
+
+def test_simulated_hosts_do_not_advertise_a_console_page(tmp_path: Path) -> None:
+    ports = up.Ports(18774, 18780, 18781, 18782, 12379, 12380, 19180, 16080)
+    simulated = dict(up.ready_rows(plan(tmp_path, ports=ports), []))
+    assert "vnc_lite.html" not in simulated["console proxy"]
+    assert "real guests only" in simulated["console proxy"]
+    real = dict(up.ready_rows(plan(tmp_path, ports=ports, hypervisor="qemu:///system"), []))
+    assert real["console proxy"] == "http://127.0.0.1:16080/vnc_lite.html"
 
 
 def test_data_dir_default_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
