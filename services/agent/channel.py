@@ -43,11 +43,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 import grpc
 import structlog
+from opentelemetry.trace import SpanKind
 
 from services.agent import metrics, power_state
 from services.agent.driver import ComputeDriver, DriverError
 from services.agent.power_state import PowerState
-from services.runtime import context, grpc_client
+from services.runtime import context, grpc_client, tracing
 from stratus.v1 import agent_pb2, agent_pb2_grpc, types_pb2
 
 log = structlog.get_logger(__name__)
@@ -483,6 +484,13 @@ class ConductorChannel:
             structlog.contextvars.bound_contextvars(
                 command_id=command.command_id, op=op, host=command.host, instance_id=instance_id
             ),
+            tracing.span(
+                f"agent {op}",
+                kind=SpanKind.SERVER,
+                parent=tracing.parent_from_traceparent(command.traceparent),
+                request_id=ctx.request_id,
+                attributes={"stratus.host": command.host, "stratus.instance_id": instance_id},
+            ) as span,
         ):
             driver = self._drivers.get(command.host)
             try:
@@ -506,6 +514,8 @@ class ConductorChannel:
             except Exception as error:
                 log.exception("command crashed")
                 result.error = f"internal error: {error}"
+            if not result.ok:
+                tracing.fail(span, result.error)
             if not result.ok and driver is not None:
                 with contextlib.suppress(Exception):
                     result.power_state = await driver.power_state(instance_id)

@@ -19,7 +19,7 @@ from services.agent import libvirt_driver, metrics, virt_probe
 from services.agent.channel import ConductorChannel
 from services.agent.config import AgentConfig
 from services.agent.driver import DriverError
-from services.runtime import config, logging, process
+from services.runtime import config, logging, process, tracing
 from services.runtime import metrics as runtime_metrics
 from stratus.v1 import agent_pb2
 
@@ -107,6 +107,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point `stratus-agent`."""
     cfg = config.parse_args(AgentConfig, "agent", DESCRIPTION, argv)
     logging.configure("agent", log_format=cfg.log_format, level=cfg.log_level)
+    tracing.configure("stratus-agent", cfg.otlp_endpoint)
     runtime_metrics.serve(cfg.bind_host, cfg.metrics_port)
     process.run(lambda stop: serve(cfg, stop))
 

@@ -26,7 +26,7 @@ from services.api.identity.service import IdentityApi
 from services.api.identity.tokens import TokenManager
 from services.api.service import ComputeApi
 from services.runtime import logging as runtime_logging
-from services.runtime import metrics, process, registration
+from services.runtime import metrics, process, registration, tracing
 from services.runtime.config import parse_args
 from services.runtime.grpc_server import start_server
 from services.state.etcd import Etcd
@@ -191,6 +191,7 @@ async def serve(config: ApiConfig, stop: asyncio.Event) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     config = parse_args(ApiConfig, "api", __doc__ or "", argv)
     runtime_logging.configure("api", log_format=config.log_format, level=config.log_level)
+    tracing.configure("stratus-api", config.otlp_endpoint)
     metrics.serve(config.bind_host, config.metrics_port)
     process.run(lambda stop: serve(config, stop))
 

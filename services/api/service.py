@@ -41,7 +41,7 @@ from services.api.validation import (
     hostname_for,
 )
 from services.conductor.power_actions import ACTIONS
-from services.runtime import context
+from services.runtime import context, tracing
 from services.runtime.context import RequestContext
 from services.runtime.errors import (
     AlreadyExists,
@@ -207,6 +207,7 @@ class ComputeApi(AggregateOps, ServerGroupOps, FlavorAccessOps):
             context=ctx.to_proto(),
             created_at=actions.now(),
             action_record_id=action_record_id,
+            traceparent=tracing.current_traceparent(),
         )
 
     # Servers.

@@ -34,9 +34,10 @@ from typing import Any
 import grpc
 import structlog
 from google.protobuf.timestamp_pb2 import Timestamp
+from opentelemetry.trace import SpanKind
 from prometheus_client import Counter, Gauge
 
-from services.runtime import grpc_client
+from services.runtime import grpc_client, tracing
 from services.runtime.errors import Unauthenticated, Unavailable
 from services.state import etcd, keys
 from services.state.etcd import LeaseKeeper
@@ -191,17 +192,25 @@ class AgentHub:
         before the answer) when no agent of the host could be reached; Unavailable when
         it did not answer within `timeout_seconds`.
         """
-        command = agent_pb2.Command(
-            command_id=str(uuid.uuid4()),
-            host=host,
-            op=op,
-            instance_id=instance_id,
+        op_label = str(agent_pb2.Command.Op.Name(op)).removeprefix("OP_").lower()
+        with tracing.span(
+            f"agent command {op_label}",
+            kind=SpanKind.CLIENT,
             request_id=request_id,
-            console_length=console_length,
-        )
-        if spawn is not None:
-            command.spawn.CopyFrom(spawn)
-        return await self.send(command, timeout_seconds)
+            attributes={"stratus.host": host, "stratus.instance_id": instance_id},
+        ):
+            command = agent_pb2.Command(
+                command_id=str(uuid.uuid4()),
+                host=host,
+                op=op,
+                instance_id=instance_id,
+                request_id=request_id,
+                console_length=console_length,
+                traceparent=tracing.current_traceparent(),
+            )
+            if spawn is not None:
+                command.spawn.CopyFrom(spawn)
+            return await self.send(command, timeout_seconds)
 
     async def send(
         self, command: agent_pb2.Command, timeout_seconds: float, *, relay: bool = True

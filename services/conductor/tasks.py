@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 import structlog
 from prometheus_client import Counter, Gauge
 
-from services.runtime import context
+from services.runtime import context, tracing
 from services.runtime.errors import Conflict, NotFound
 from services.state.store import Store
 from stratus.v1 import types_pb2 as t
@@ -91,7 +91,20 @@ class TaskRunner:
     async def _run(self, task: t.Task) -> None:
         kind = t.Task.Kind.Name(task.kind)
         ctx = context.RequestContext.from_proto(task.context)
-        with context.bound(ctx):
+        with (
+            context.bound(ctx),
+            # A child of the request's span, wherever and whenever the flow runs.
+            tracing.span(
+                f"conductor {kind.removeprefix('KIND_').lower()}",
+                parent=tracing.parent_from_traceparent(task.traceparent),
+                request_id=ctx.request_id,
+                attributes={
+                    "stratus.task_id": task.id,
+                    "stratus.instance_id": task.instance_id,
+                    "stratus.task_attempt": task.attempts,
+                },
+            ),
+        ):
             log.info(
                 "task started",
                 task_id=task.id,

@@ -38,6 +38,9 @@ class CommonConfig:
     log_format: str = "auto"  # auto (json unless on a terminal), json or console
     log_level: str = "info"
     service_lease_ttl_seconds: int = 10
+    # OTLP/gRPC collector for traces (e.g. http://127.0.0.1:4317); "" leaves tracing to the
+    # standard OTEL_EXPORTER_OTLP_ENDPOINT, and off when that is unset too.
+    otlp_endpoint: str = ""
     hostname: str = dataclasses.field(default_factory=lambda: os.uname().nodename)
 
 

@@ -1,4 +1,5 @@
-"""Channels between Stratus services: the caller's request context rides along every call."""
+"""Channels between Stratus services: the caller's request context (and, when tracing is
+on, the current span's W3C trace context) rides along every call."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from collections.abc import Sequence
 from typing import Any
 
 import grpc
+from opentelemetry.trace import SpanKind
 
-from services.runtime import context
+from services.runtime import context, tracing
 from services.runtime.metrics import (
     GRPC_CLIENT_HANDLED,
     GRPC_CLIENT_HANDLED_SECONDS,
@@ -25,7 +27,7 @@ def _with_context(
     for key, value in details.metadata or ():
         metadata.add(key, value)
     present = {key for key, _ in metadata}
-    extra = context.current().to_metadata()
+    extra = context.current().to_metadata() + tracing.to_metadata()
     if token:
         extra.append((AUTH_TOKEN_KEY, token))
     for key, value in extra:
@@ -50,12 +52,18 @@ class _UnaryUnary(_Interceptor, grpc.aio.UnaryUnaryClientInterceptor):
     async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
         service, method = _method_labels(details)
         started = time.perf_counter()
-        call = await continuation(_with_context(details, self.token), request)
-        try:
-            await call
-            code = "OK"
-        except grpc.aio.AioRpcError as error:
-            code = error.code().name
+        with tracing.span(
+            f"{service}/{method}",
+            kind=SpanKind.CLIENT,
+            attributes={"rpc.system": "grpc", "rpc.service": service},
+        ) as span:
+            call = await continuation(_with_context(details, self.token), request)
+            try:
+                await call
+                code = "OK"
+            except grpc.aio.AioRpcError as error:
+                code = error.code().name
+                tracing.fail(span, code)
         GRPC_CLIENT_HANDLED.labels(service, method, code).inc()
         GRPC_CLIENT_HANDLED_SECONDS.labels(service, method).observe(time.perf_counter() - started)
         return call

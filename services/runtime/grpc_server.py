@@ -1,7 +1,8 @@
 """A grpc.aio server as every Stratus service runs it.
 
 Each server gets: the request-context interceptor (request id and caller bound for the
-call and its log lines), per-method metrics, StratusError mapped to its gRPC status, the
+call and its log lines; a span for each call with a single answer, when tracing is on, in
+the caller's trace), per-method metrics, StratusError mapped to its gRPC status, the
 standard health service and reflection (so grpcurl can list and call everything).
 
 A request message that does not decode is the caller's error: grpc.aio would answer it
@@ -20,8 +21,9 @@ import grpc
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from opentelemetry.trace import SpanKind
 
-from services.runtime import context
+from services.runtime import context, tracing
 from services.runtime.errors import InvalidArgument, StratusError
 from services.runtime.metrics import (
     GRPC_SERVER_HANDLED,
@@ -196,7 +198,16 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                     await _abort_with(error, servicer_context)
                 if streamed:
                     request = _aborting(request, servicer_context)
-                with context.bound(ctx):
+                with (
+                    context.bound(ctx),
+                    tracing.span(
+                        full_method.lstrip("/"),
+                        kind=SpanKind.SERVER,
+                        parent=tracing.parent_from_metadata(metadata),
+                        request_id=ctx.request_id,
+                        attributes={"rpc.system": "grpc", "rpc.service": service},
+                    ) as span,
+                ):
                     await servicer_context.send_initial_metadata(
                         [(context.REQUEST_ID_KEY, ctx.request_id)]
                     )
@@ -204,6 +215,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                         return await behavior(request, servicer_context)
                     except StratusError as error:
                         log.info("request refused", method=method, error=error.message)
+                        tracing.fail(span, error.message)
                         await _abort_with(error, servicer_context)
                     finally:
                         finish(started, servicer_context)

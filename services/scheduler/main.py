@@ -10,7 +10,7 @@ import structlog
 from prometheus_client import REGISTRY
 
 from services.runtime import logging as runtime_logging
-from services.runtime import metrics, process, registration
+from services.runtime import metrics, process, registration, tracing
 from services.runtime.config import parse_args
 from services.runtime.grpc_server import start_server
 from services.scheduler import capacity_metrics, filters, host_metrics, weighers
@@ -81,6 +81,7 @@ async def serve(config: SchedulerConfig, stop: asyncio.Event) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     config = parse_args(SchedulerConfig, "scheduler", __doc__ or "", argv)
     runtime_logging.configure("scheduler", log_format=config.log_format, level=config.log_level)
+    tracing.configure("stratus-scheduler", config.otlp_endpoint)
     metrics.serve(config.bind_host, config.metrics_port)
     process.run(lambda stop: serve(config, stop))
 

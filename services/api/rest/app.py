@@ -15,6 +15,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
+from opentelemetry.trace import Span, SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.api.rest import (
@@ -34,6 +35,7 @@ from services.api.rest import (
 from services.api.rest.deps import ComputeApiLike
 from services.api.rest.metrics import RestMetrics
 from services.runtime import context as request_contexts
+from services.runtime import tracing
 from services.runtime.context import RequestContext, new_request_id
 from services.runtime.errors import StratusError
 
@@ -105,9 +107,20 @@ class GatewayMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 message = {**message, "headers": [*message.get("headers", []), *extra_headers]}
+                _describe_span(span, scope, message["status"])
             await send(message)
 
-        with request_contexts.bound(ctx):
+        with (
+            request_contexts.bound(ctx),
+            # The request's trace starts here (or continues the client's `traceparent`).
+            tracing.span(
+                str(scope.get("method", "HTTP")),
+                kind=SpanKind.SERVER,
+                parent=tracing.parent_from_metadata(request.headers.items()),
+                request_id=ctx.request_id,
+                attributes={"http.request.method": scope.get("method", "")},
+            ) as span,
+        ):
             try:
                 await self.app(scope, receive, send_with_headers)
             except Exception:
@@ -139,6 +152,19 @@ class GatewayMiddleware:
         response.headers[REQUEST_ID_HEADER] = request_id
         response.headers[COMPUTE_REQUEST_ID_HEADER] = request_id
         await response({"type": "http"}, _no_receive, send)
+
+
+def _describe_span(span: Span | None, scope: Scope, status: int) -> None:
+    """Name a request's span after its route template (ids stay out of span names)."""
+    if span is None:
+        return
+    route = getattr(scope.get("route"), "path", None)
+    if route:
+        span.update_name(f"{scope.get('method', 'HTTP')} {route}")
+        span.set_attribute("http.route", route)
+    span.set_attribute("http.response.status_code", status)
+    if status >= 500:
+        tracing.fail(span, f"HTTP {status}")
 
 
 async def _no_receive() -> Message:
