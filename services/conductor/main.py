@@ -16,7 +16,7 @@ from services.conductor.power_sync import PowerSync
 from services.conductor.service import AgentChannelService, ConductorService
 from services.conductor.tasks import TaskRunner
 from services.runtime import logging as runtime_logging
-from services.runtime import metrics, process, registration
+from services.runtime import metrics, process, registration, tracing
 from services.runtime.config import parse_args
 from services.runtime.grpc_server import start_server
 from services.state import ipam
@@ -106,6 +106,7 @@ async def serve(config: ConductorConfig, stop: asyncio.Event) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     config = parse_args(ConductorConfig, "conductor", __doc__ or "", argv)
     runtime_logging.configure("conductor", log_format=config.log_format, level=config.log_level)
+    tracing.configure("stratus-conductor", config.otlp_endpoint)
     metrics.serve(config.bind_host, config.metrics_port)
     process.run(lambda stop: serve(config, stop))
 
