@@ -13,6 +13,7 @@ full fail the build at once, as in Nova.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 import structlog
@@ -62,13 +63,19 @@ class Grace:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._deadline: float | None = None
+        self.started_at = 0.0  # wall-clock time, to compare with hosts' report times
+
+    def start(self) -> None:
+        """Start the clock, unless it runs already."""
+        if self._deadline is None:
+            self._deadline = asyncio.get_running_loop().time() + self.seconds
+            self.started_at = time.time()
 
     def remaining(self) -> float:
         """Seconds left to wait (the clock starts at the first call)."""
-        now = asyncio.get_running_loop().time()
-        if self._deadline is None:
-            self._deadline = now + self.seconds
-        return self._deadline - now
+        self.start()
+        assert self._deadline is not None
+        return self._deadline - asyncio.get_running_loop().time()
 
     def gave_up(self, why: str) -> str:
         return f"No host came back within {self.seconds:g} s: {why}"
@@ -157,22 +164,36 @@ async def _fail(deps: Deps, instance_id: str, message: str, details: str, action
     BUILDS.labels("error").inc()
 
 
-async def _hosts_are_down(deps: Deps, response: scheduler_pb2.SelectDestinationResponse) -> bool:
-    """Whether the scheduler found no host because hosts are down (not full, not disabled).
+async def _hosts_are_down(
+    deps: Deps, response: scheduler_pb2.SelectDestinationResponse, grace: Grace
+) -> bool:
+    """Whether the scheduler found no host because hosts are down that may come back.
 
-    The liveness filter removes hosts that are down or disabled: hosts were down if it
-    removed more than are disabled, or if the store shows an enabled host without a live
-    agent (either view may be a moment behind the other while a host comes back).
+    Only hosts that went away recently count: an enabled host without a live agent that had
+    been down for no longer than the grace when this build began to wait. A host gone for
+    longer is not coming back for this build, and waiting for it would turn every ordinary
+    NoValidHost (a full cloud, a flavor too big) into a wait of the whole grace.
     """
-    removed = sum(f.hosts_removed for f in response.filters if f.filter == LIVENESS_FILTER)
-    if removed == 0:
+    if not any(f.hosts_removed for f in response.filters if f.filter == LIVENESS_FILTER):
         return False
+    grace.start()
+    config = deps.config
+    # From a host's last report until it is seen down: its next report was due, its
+    # stream's heartbeat deadline passed, then its liveness lease expired.
+    noticed_after = (
+        config.capacity_interval_seconds
+        + config.heartbeat_timeout_seconds
+        + config.service_lease_ttl_seconds
+    )
+    last_heard_since = grace.started_at - grace.seconds - noticed_after
     hosts, _ = await deps.store.hosts.list()
-    disabled = sum(1 for h in hosts if not h.message.enabled)
-    if removed > disabled:
-        return True
     live = await deps.store.live_host_names()
-    return any(h.message.enabled and h.id not in live for h in hosts)
+    return any(
+        h.message.enabled
+        and h.id not in live
+        and h.message.updated_at.ToSeconds() >= last_heard_since
+        for h in hosts
+    )
 
 
 async def _choose_host(
@@ -204,7 +225,7 @@ async def _choose_host(
         response = await deps.scheduler.select_destination(request)
     if not response.host:
         details = response.no_valid_host_reason
-        if await _hosts_are_down(deps, response):
+        if await _hosts_are_down(deps, response, grace):
             if grace.remaining() > 0:
                 raise HostsDown(details)
             details = grace.gave_up(details)

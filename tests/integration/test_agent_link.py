@@ -386,6 +386,39 @@ async def test_full_hosts_still_fail_a_build_at_once(cloud: Cloud, seeded: Stub)
     await delete_all(seeded, [server_id])
 
 
+async def test_a_host_gone_longer_than_the_grace_does_not_hold_up_a_build(
+    cloud: Cloud, seeded: Stub, store: Store
+) -> None:
+    """A host whose agent died long ago is not coming back: a build that fits nowhere fails
+    at once, as if the host were not there, rather than waiting the grace out for it."""
+    grace = 2
+    cloud.restart_service("conductor", ["--host-wait-grace-seconds", str(grace)])
+    gone = cloud.add_agent("agent-gone", hosts=1, prefix="gone-", vcpus=1, memory_mb=1024)
+    try:
+        cloud.wait_for_hosts(HOSTS + 1)
+        kill(gone)
+
+        async def gone_for_longer_than_the_grace() -> bool:
+            found = await store.hosts.get("gone-1")
+            assert found is not None
+            silent = time.time() - found.message.updated_at.ToSeconds()
+            # Down for longer than the grace: from its last report it takes a capacity
+            # interval (2 s), the heartbeat deadline and the lease (3 s) to be seen down.
+            noticed_after = 2 + HEARTBEAT_TIMEOUT_SECONDS + 3
+            return await hosts_up(seeded) == HOSTS and silent > noticed_after + grace + 1
+
+        await eventually(gone_for_longer_than_the_grace, within_seconds=40)
+        (server_id,) = await create(seeded, "too-big-while-one-is-gone", flavor="huge")
+        server = await wait_status(seeded, server_id, "ERROR", within_seconds=PROMPT_SECONDS)
+        assert "came back" not in server.fault.details, server.fault
+        assert "No valid host" in server.fault.message
+        await delete_all(seeded, [server_id])
+    finally:
+        # The dead host stays listed, down, for the tests after this one.
+        cloud.restart_service("conductor")
+        cloud.wait_for_hosts(HOSTS)
+
+
 # -- item: no domain outlives its server --------------------------------------------------
 
 
