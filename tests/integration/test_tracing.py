@@ -13,8 +13,10 @@ from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+import grpc
 import httpx
 import pytest
+import pytest_asyncio
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -27,17 +29,24 @@ from services.api.main import serve as serve_api
 from services.cli.seed import seed
 from services.conductor.config import ConductorConfig
 from services.conductor.main import serve as serve_conductor
-from services.runtime import grpc_client, tracing
+from services.conductor.tasks import TaskRunner
+from services.runtime import context, grpc_client, tracing
 from services.scheduler.config import SchedulerConfig
 from services.scheduler.main import serve as serve_scheduler
 from services.state.etcd import Etcd
 from services.state.etcd_server import EtcdServer, free_port
-from stratus.v1 import compute_pb2_grpc, identity_pb2, identity_pb2_grpc
+from services.state.store import Store
+from stratus.v1 import compute_pb2, compute_pb2_grpc, identity_pb2, identity_pb2_grpc
+from stratus.v1 import types_pb2 as t
 from tests.waiting import eventually
 
 ADMIN_PASSWORD = "trace-admin-password"
 AGENT_TOKEN = "trace-agent-token"
 HOSTS = 2
+
+# libvirt delivers events to one event loop per process: the agent runs in the session's,
+# as the agent's unit tests do.
+pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
 @pytest.fixture
@@ -128,7 +137,7 @@ class InProcessCloud:
                     await task
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="session")
 async def cloud(etcd_server: EtcdServer, tmp_path: Path) -> AsyncIterator[InProcessCloud]:
     etcd = Etcd(etcd_server.endpoint)
     await etcd.connect()
@@ -262,3 +271,99 @@ async def test_one_boot_is_one_connected_trace_across_every_service(
     # Every hop's span names the request it serves.
     for span in (flow, decision, spawn):
         assert (span.attributes or {})[tracing.REQUEST_ID_ATTRIBUTE] == request_id
+
+
+async def test_a_boot_over_grpc_is_one_trace_rooted_at_the_api_call(
+    cloud: InProcessCloud, spans: InMemorySpanExporter
+) -> None:
+    admin = await admin_token(cloud)
+    channel = grpc_client.channel(cloud.api_target, token=admin.token)
+    try:
+        compute = compute_pb2_grpc.ComputeStub(channel)
+        await seed(compute, project_id=admin.info.project_id)
+        await eventually(lambda: up_hosts(cloud, compute), within_seconds=30, interval=0.2)
+        spans.clear()
+        # As an outside client would call: no trace context of its own.
+        async with grpc.aio.insecure_channel(cloud.api_target) as plain:
+            call = compute_pb2_grpc.ComputeStub(plain).CreateServers(
+                compute_pb2.CreateServersRequest(
+                    name="traced-grpc", flavor_ref="1", image_ref="cirros"
+                ),
+                metadata=[(grpc_client.AUTH_TOKEN_KEY, admin.token)],
+                timeout=10,
+            )
+            reply = await call
+            request_id = dict(await call.initial_metadata())[context.REQUEST_ID_KEY]
+    finally:
+        await channel.close()
+
+    def spawned() -> list[ReadableSpan]:
+        return [
+            s
+            for s in by_request_id(spans.get_finished_spans(), request_id)
+            if s.name in ("agent spawn", "conductor build")
+        ]
+
+    await eventually(lambda: len(spawned()) == 2, within_seconds=30)
+    boot = by_request_id(spans.get_finished_spans(), request_id)
+    (trace_id,) = {s.context.trace_id for s in boot}
+    in_trace = [s for s in spans.get_finished_spans() if s.context.trace_id == trace_id]
+    (root,) = [s for s in in_trace if s.parent is None]
+    assert root.name == "stratus.v1.Compute/CreateServers"
+    assert root.kind == trace.SpanKind.SERVER
+    assert (root.attributes or {})[tracing.REQUEST_ID_ATTRIBUTE] == request_id
+    assert {(s.attributes or {}).get("stratus.instance_id") for s in spawned()} == {
+        reply.servers[0].id
+    }
+
+
+async def up_hosts(cloud: InProcessCloud, compute: compute_pb2_grpc.ComputeStub) -> bool:
+    cloud.check_alive()
+    hosts = (await compute.ListHosts(compute_pb2.ListHostsRequest(), timeout=5)).hosts
+    return sum(h.up for h in hosts) == HOSTS
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def store(etcd_server: EtcdServer) -> AsyncIterator[Store]:
+    etcd = Etcd(etcd_server.endpoint)
+    await etcd.connect()
+    await etcd.client.delete_prefix(b"/stratus/")
+    try:
+        yield Store(etcd)
+    finally:
+        await etcd.close()
+
+
+async def test_a_task_run_by_a_conductor_that_never_saw_the_request_joins_its_trace(
+    store: Store, spans: InMemorySpanExporter
+) -> None:
+    """A conductor started after the api wrote the task (a restart, a takeover) finds the
+    request's trace context in the task itself."""
+    request_trace = "0af7651916cd43dd8448eb211c80319c"
+    request_span = "b7ad6b7169203331"
+    seen: list[str] = []
+
+    async def flow(task: t.Task) -> None:
+        seen.append(tracing.current_traceparent())
+
+    await store.tasks.create(
+        "task-1",
+        t.Task(
+            id="task-1",
+            kind=t.Task.KIND_BUILD,
+            context=t.RequestContext(request_id="req-before-the-restart"),
+            traceparent=f"00-{request_trace}-{request_span}-01",
+        ),
+    )
+    runner = TaskRunner(store, "conductor-new", {t.Task.KIND_BUILD: flow}, 3600.0)
+    try:
+        assert await runner.submit("task-1")
+        await eventually(lambda: seen, within_seconds=10)
+    finally:
+        await runner.stop(grace_seconds=5)
+    (flow_span,) = [s for s in spans.get_finished_spans() if s.name == "conductor build"]
+    assert format(flow_span.context.trace_id, "032x") == request_trace
+    assert flow_span.parent is not None
+    assert format(flow_span.parent.span_id, "016x") == request_span
+    assert (flow_span.attributes or {})[tracing.REQUEST_ID_ATTRIBUTE] == "req-before-the-restart"
+    assert seen == [f"00-{request_trace}-{format(flow_span.context.span_id, '016x')}-01"]
