@@ -10,7 +10,11 @@ import json
 import os
 import subprocess
 import sys
+from concurrent import futures
 from pathlib import Path
+
+import grpc
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 
 from services.api.config import ApiConfig
 from services.runtime import config, tracing
@@ -109,3 +113,55 @@ def test_an_untraced_process_ignores_a_callers_trace_context() -> None:
     assert not tracing.enabled()
     traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     assert tracing.parent_from_traceparent(traceparent) == tracing.parent_from_traceparent("")
+
+
+EXPORT = """
+import sys
+from opentelemetry import trace
+from services.runtime import tracing
+assert tracing.configure("stratus-conductor", sys.argv[1])
+with tracing.span("conductor build", request_id="req-exported"):
+    pass
+trace.get_tracer_provider().shutdown()  # flushes the batch
+"""
+
+
+class Collector(trace_service_pb2_grpc.TraceServiceServicer):
+    """An OTLP/gRPC receiver that keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.received: list[trace_service_pb2.ExportTraceServiceRequest] = []
+
+    def Export(
+        self, request: trace_service_pb2.ExportTraceServiceRequest, context: object
+    ) -> trace_service_pb2.ExportTraceServiceResponse:
+        self.received.append(request)
+        return trace_service_pb2.ExportTraceServiceResponse()
+
+
+def test_spans_are_exported_over_otlp_grpc_to_the_configured_endpoint() -> None:
+    collector = Collector()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    trace_service_pb2_grpc.add_TraceServiceServicer_to_server(collector, server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+        env["PYTHONPATH"] = f"{ROOT}{os.pathsep}{ROOT / 'protos'}"
+        subprocess.run(
+            [sys.executable, "-c", EXPORT, f"http://127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=env,
+            timeout=60,
+            check=True,
+        )
+    finally:
+        server.stop(grace=None)
+    (request,) = collector.received
+    (resource_spans,) = request.resource_spans
+    service = {a.key: a.value.string_value for a in resource_spans.resource.attributes}
+    assert service["service.name"] == "stratus-conductor"
+    (span,) = [s for scope in resource_spans.scope_spans for s in scope.spans]
+    assert span.name == "conductor build"
+    attributes = {a.key: a.value.string_value for a in span.attributes}
+    assert attributes[tracing.REQUEST_ID_ATTRIBUTE] == "req-exported"
