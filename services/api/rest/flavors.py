@@ -118,20 +118,41 @@ async def _flavors(request: Request, api: ComputeApiLike, ctx: RequestContext) -
     return [f for f in flavors if f.ram_mb >= min_ram and f.disk_gb >= min_disk]
 
 
+def _page(
+    request: Request, links: views.Links, collection: str, flavors: list[Any]
+) -> tuple[list[Any], dict[str, Any]]:
+    """Nova's `marker` (a flavor id) and `limit` over the listed flavors, and the
+    `flavors_links` to the next page when more follow."""
+    marker = request.query_params.get("marker")
+    if marker is not None:
+        ids = [f.id for f in flavors]
+        if marker not in ids:
+            raise BadRequest(f"Marker {marker} could not be found.")
+        flavors = flavors[ids.index(marker) + 1 :]
+    limit = parsing.query_int(request, "limit")
+    if limit is None or len(flavors) <= limit:
+        return flavors, {}
+    page = flavors[:limit]
+    if not page:
+        return page, {}
+    params = list(request.query_params.multi_items())
+    return page, {"flavors_links": links.next_page(collection, params, page[-1].id)}
+
+
 @router.get("/flavors")
 async def list_flavors(
     request: Request, api: Api, ctx: Ctx, links: LinksDep, version: Version
 ) -> dict[str, Any]:
-    flavors = await _flavors(request, api, ctx)
-    return {"flavors": [views.flavor_summary(f, links, version) for f in flavors]}
+    flavors, more = _page(request, links, "flavors", await _flavors(request, api, ctx))
+    return {"flavors": [views.flavor_summary(f, links, version) for f in flavors], **more}
 
 
 @router.get("/flavors/detail")
 async def list_flavors_detail(
     request: Request, api: Api, ctx: Ctx, links: LinksDep, version: Version
 ) -> dict[str, Any]:
-    flavors = await _flavors(request, api, ctx)
-    return {"flavors": [views.flavor_detail(f, links, version) for f in flavors]}
+    flavors, more = _page(request, links, "flavors/detail", await _flavors(request, api, ctx))
+    return {"flavors": [views.flavor_detail(f, links, version) for f in flavors], **more}
 
 
 @router.get("/flavors/{flavor_id}")

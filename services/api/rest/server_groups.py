@@ -117,8 +117,12 @@ async def list_server_groups(
     request: Request, api: Api, ctx: Ctx, version: Version
 ) -> dict[str, Any]:
     everyone = parsing.query_flag(request, "all_projects")
+    # Nova pages server groups by `offset` and `limit` (non-negative integers).
+    offset = parsing.query_int(request, "offset") or 0
+    limit = parsing.query_int(request, "limit")
     groups = await api.list_server_groups(ctx, everyone)
-    return {"server_groups": [views.server_group(g, version) for g in groups]}
+    page = groups[offset:] if limit is None else groups[offset : offset + limit]
+    return {"server_groups": [views.server_group(g, version) for g in page]}
 
 
 @router.get("/os-server-groups/{group_id}")

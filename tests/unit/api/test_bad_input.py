@@ -140,6 +140,47 @@ async def test_limit_zero_is_an_empty_page_as_in_nova(
     assert response.json() == {"servers": []}
 
 
+FLAVOR_IDS = ["1", "2", "3"]
+
+
+@pytest.mark.parametrize("path", ["/v2.1/flavors", "/v2.1/flavors/detail"])
+async def test_flavors_are_paged_by_marker_and_limit_as_in_nova(
+    client: httpx.AsyncClient, compute: FakeComputeApi, path: str
+) -> None:
+    compute.flavors = [
+        types_pb2.Flavor(id=i, name=f"f{i}", vcpus=1, ram_mb=512, disk_gb=1, is_public=True)
+        for i in FLAVOR_IDS
+    ]
+    empty = await client.get(path, params={"limit": "0"})
+    assert empty.status_code == 200 and empty.json()["flavors"] == []
+    first = (await client.get(path, params={"limit": "2"})).json()
+    assert [f["id"] for f in first["flavors"]] == ["1", "2"]
+    assert "marker=2" in first["flavors_links"][0]["href"]
+    rest = (await client.get(path, params={"limit": "2", "marker": "2"})).json()
+    assert [f["id"] for f in rest["flavors"]] == ["3"] and "flavors_links" not in rest
+    assert "Marker nope could not be found." in bad_request(
+        await client.get(path, params={"marker": "nope"})
+    )
+    for limit in (str(INT32_MAX + 1), "-1", "abc"):
+        assert "limit param must" in bad_request(await client.get(path, params={"limit": limit}))
+
+
+async def test_server_groups_are_paged_by_offset_and_limit_as_in_nova(
+    client: httpx.AsyncClient, compute: FakeComputeApi
+) -> None:
+    compute.groups = [
+        types_pb2.ServerGroup(id=f"g{i}", name=f"g{i}", policy="affinity") for i in range(4)
+    ]
+    page = await client.get("/v2.1/os-server-groups", params={"offset": "1", "limit": "2"})
+    assert [g["id"] for g in page.json()["server_groups"]] == ["g1", "g2"]
+    empty = await client.get("/v2.1/os-server-groups", params={"limit": "0"})
+    assert empty.json()["server_groups"] == []
+    for key, value in (("limit", "abc"), ("offset", "-1"), ("limit", str(INT32_MAX + 1))):
+        assert f"{key} param must" in bad_request(
+            await client.get("/v2.1/os-server-groups", params={key: value})
+        )
+
+
 async def test_limit_zero_is_an_empty_page_of_hypervisors(
     client: httpx.AsyncClient, compute: FakeComputeApi
 ) -> None:
