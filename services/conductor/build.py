@@ -43,6 +43,8 @@ BUILDS = Counter(
     "Builds finished, by outcome: active, or error (no valid host, or every attempt failed).",
     ["outcome"],
 )
+for _outcome in ("active", "error"):
+    BUILDS.labels(_outcome)  # both outcomes are series from the start, at 0
 RESCHEDULES = Counter(
     "stratus_conductor_build_reschedules_total",
     "Spawns that failed on their host, after which the build tried another host or gave up.",

@@ -8,6 +8,7 @@ expression, with Grafana's variables filled in as Grafana would, through /api/v1
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -152,7 +153,14 @@ async def test_every_dashboard_query_returns_series_under_a_boot_load(
 
     queries = dashboard_queries()
     assert len(queries) >= 40
-    empty = [(title, expr) for title, expr in queries if not prometheus.query(expr)]
+
+    def without_series() -> list[tuple[str, str]]:
+        return [(title, expr) for title, expr in queries if not prometheus.query(expr)]
+
+    # A rate needs two samples of a series: give the scrapes after the load a few seconds.
+    with contextlib.suppress(AssertionError):
+        await eventually(lambda: not without_series(), within_seconds=10, interval=1)
+    empty = without_series()
     assert not empty, "dashboard queries without series:\n" + "\n".join(
         f"  {title}: {expr}" for title, expr in empty
     )
