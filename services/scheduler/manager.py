@@ -13,6 +13,7 @@ import structlog
 from prometheus_client import Counter, Histogram
 
 from services.scheduler.filters.base import BaseFilter, Rows
+from services.scheduler.filters.num_instances_filter import NumInstancesFilter
 from services.scheduler.host_state import HostState, HostStateView, HostTable, fits
 from services.scheduler.request_spec import RequestSpec
 from services.scheduler.weighers import Weighed, weigh_rows
@@ -233,13 +234,18 @@ def decide(
     return Decision(ranked, results, weighed, total)
 
 
-def fits_now(host: HostState, spec: RequestSpec) -> Callable[[types_pb2.HostUsage], bool]:
-    """The resource limits re-checked against the usage read fresh at claim time."""
+def fits_now(
+    host: HostState, spec: RequestSpec, max_instances: int | None = None
+) -> Callable[[types_pb2.HostUsage], bool]:
+    """The resource limits re-checked against the usage read fresh at claim time, and the
+    host's instance limit (NumInstancesFilter's) when it has one: two schedulers racing
+    for a host's last instance slot cannot both take it."""
 
     def fits_usage(usage: types_pb2.HostUsage) -> bool:
         # The resource filters' own rule (physical total and ratio), on the fresh usage.
         return (
-            fits(host.vcpus, host.cpu_allocation_ratio, usage.vcpus_used, spec.vcpus)
+            (max_instances is None or usage.instances < max_instances)
+            and fits(host.vcpus, host.cpu_allocation_ratio, usage.vcpus_used, spec.vcpus)
             and fits(
                 host.memory_mb, host.ram_allocation_ratio, usage.memory_mb_used, spec.memory_mb
             )
@@ -263,15 +269,18 @@ class SchedulerManager:
         self.store = store
         self.view = view
         self.filters = list(filters)
-        # Every filter and cause is a series from the start, at 0: a rate over it is 0,
-        # not "no data", before the first rejection.
         for name in (*(f.name for f in self.filters), "no_hosts", "claims_lost"):
-            NO_VALID_HOST.labels(name)
-        for host_filter in self.filters:
-            FILTER_REJECTIONS.labels(host_filter.name)
+            NO_VALID_HOST.labels(name)  # every cause is a series from the start, at 0
         self.weighers = list(weighers)
         self.host_subset_size = max(1, host_subset_size)
         self.max_alternates = max_alternates
+
+    def _max_instances(self, host: HostState) -> int | None:
+        """The host's instance limit when NumInstancesFilter is enabled, else None."""
+        for host_filter in self.filters:
+            if isinstance(host_filter, NumInstancesFilter):
+                return host_filter.limit(host.aggregate_metadata)
+        return None
 
     def _decide(self, spec: RequestSpec, sample: int = 0) -> Decision:
         started = time.perf_counter()
@@ -342,7 +351,8 @@ class SchedulerManager:
                 local_gb=spec.disk_gb,
                 server_group_id=group.id if group is not None else "",
             )
-            fits = fits_now(table.states[row], spec)
+            state = table.states[row]
+            fits = fits_now(state, spec, self._max_instances(state))
             self.view.consume(allocation)
             committed = None
             try:
