@@ -269,8 +269,12 @@ class SchedulerManager:
         self.store = store
         self.view = view
         self.filters = list(filters)
+        # Every filter and cause is a series from the start, at 0: a rate over it is 0,
+        # not "no data", before the first rejection.
         for name in (*(f.name for f in self.filters), "no_hosts", "claims_lost"):
-            NO_VALID_HOST.labels(name)  # every cause is a series from the start, at 0
+            NO_VALID_HOST.labels(name)
+        for host_filter in self.filters:
+            FILTER_REJECTIONS.labels(host_filter.name)
         self.weighers = list(weighers)
         self.host_subset_size = max(1, host_subset_size)
         self.max_alternates = max_alternates
