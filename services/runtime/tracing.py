@@ -37,6 +37,7 @@ _propagator = TraceContextTextMapPropagator()
 _tracer = trace.get_tracer("stratus")
 _enabled = False
 _NO_PARENT = otel_context.Context()
+_UNTRACED: contextlib.nullcontext[None] = contextlib.nullcontext(None)
 
 
 def enabled() -> bool:
@@ -126,7 +127,6 @@ def parent_from_traceparent(traceparent: str) -> otel_context.Context:
     return _propagator.extract({TRACEPARENT_KEY: traceparent}, context=otel_context.Context())
 
 
-@contextlib.contextmanager
 def span(
     name: str,
     *,
@@ -134,12 +134,22 @@ def span(
     parent: otel_context.Context | None = None,
     request_id: str = "",
     attributes: Mapping[str, Any] | None = None,
-) -> Iterator[Span | None]:
+) -> contextlib.AbstractContextManager[Span | None]:
     """A current span for the block (None when untraced), a child of `parent` when given,
     else of the current span. An exception escaping the block marks the span failed."""
     if not _enabled:
-        yield None
-        return
+        return _UNTRACED
+    return _recording(name, kind, parent, request_id, attributes)
+
+
+@contextlib.contextmanager
+def _recording(
+    name: str,
+    kind: SpanKind,
+    parent: otel_context.Context | None,
+    request_id: str,
+    attributes: Mapping[str, Any] | None,
+) -> Iterator[Span]:
     values = dict(attributes or {})
     if request_id:
         values[REQUEST_ID_ATTRIBUTE] = request_id
