@@ -354,7 +354,12 @@ class AgentHub:
         metadata = {key: value for key, value in context.invocation_metadata() or ()}
         if metadata.get(AGENT_TOKEN_KEY) != self.agent_token:
             raise Unauthenticated("agent token missing or wrong")
-        first = await anext(requests, None)
+        try:
+            # A client that opens a stream and stays silent must not hold it forever.
+            async with asyncio.timeout(self.heartbeat_timeout_seconds):
+                first = await anext(requests, None)
+        except TimeoutError:
+            raise Unavailable("no hello from the agent within the heartbeat deadline") from None
         if first is None or not first.HasField("hello"):
             raise Unauthenticated("the first message on an agent stream must be hello")
         hello = first.hello

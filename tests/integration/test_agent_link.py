@@ -25,6 +25,7 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import grpc
 import pytest
 
 from services.api.status import server_status
@@ -33,9 +34,9 @@ from services.state import claims, keys
 from services.state.etcd import Etcd, KeyValue
 from services.state.etcd_server import free_port
 from services.state.store import Store
-from stratus.v1 import compute_pb2
+from stratus.v1 import agent_pb2, agent_pb2_grpc, compute_pb2
 from stratus.v1 import types_pb2 as t
-from tests.integration.cloud import Cloud, ServiceProcess
+from tests.integration.cloud import AGENT_TOKEN, Cloud, ServiceProcess
 from tests.integration.helpers import Stub, create, get, wait_gone, wait_status
 from tests.waiting import eventually
 
@@ -417,6 +418,27 @@ async def test_a_host_gone_longer_than_the_grace_does_not_hold_up_a_build(
         # The dead host stays listed, down, for the tests after this one.
         cloud.restart_service("conductor")
         cloud.wait_for_hosts(HOSTS)
+
+
+async def test_a_stream_that_never_says_hello_is_ended_at_the_heartbeat_deadline(
+    cloud: Cloud,
+) -> None:
+    """Holding a stream open without a Hello (a stuck or hostile client) is not allowed."""
+    port = cloud.services["conductor"].grpc_port
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = agent_pb2_grpc.AgentChannelStub(channel)
+        silent: asyncio.Queue[agent_pb2.AgentMessage] = asyncio.Queue()
+
+        async def nothing() -> AsyncIterator[agent_pb2.AgentMessage]:
+            yield await silent.get()  # never comes
+
+        call = stub.Connect(nothing(), metadata=[("x-stratus-agent-token", AGENT_TOKEN)])
+        with pytest.raises(grpc.aio.AioRpcError) as ended:
+            async with asyncio.timeout(PROMPT_SECONDS):
+                async for _ in call:
+                    pass
+        assert ended.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert "no hello" in (ended.value.details() or "")
 
 
 # -- item: no domain outlives its server --------------------------------------------------
