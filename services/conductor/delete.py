@@ -21,6 +21,7 @@ from services.conductor.deps import Deps
 from services.runtime import context
 from services.runtime.errors import NotFound, StratusError
 from services.state import actions, claims, ipam, keys, quotas
+from services.state import etcd as etcd_ops
 from stratus.v1 import agent_pb2
 from stratus.v1 import types_pb2 as t
 
@@ -72,7 +73,7 @@ async def run(deps: Deps, task: t.Task) -> None:
         also=[
             deps.store.instances.delete_op(instance_id),
             *ipam.release_ops(deleted.message),
-            delete_prefix(f"{keys.INSTANCE_ACTIONS}{instance_id}/"),
+            etcd_ops.delete_prefix(f"{keys.INSTANCE_ACTIONS}{instance_id}/"),
             *owed,
         ],
     )
@@ -94,10 +95,3 @@ async def _leave_group(deps: Deps, instance: t.Instance) -> None:
 
     with contextlib.suppress(NotFound):
         await deps.store.server_groups.update(instance.server_group_id, drop)
-
-
-def delete_prefix(prefix: str) -> object:
-    from aetcd.transactions import Delete
-    from aetcd.utils import prefix_range_end
-
-    return Delete(prefix.encode(), range_end=prefix_range_end(prefix.encode()))
