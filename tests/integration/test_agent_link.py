@@ -314,6 +314,32 @@ async def test_orphans_found_by_a_resync_go_while_other_work_completes(
 # -- item: a short outage does not fail the backlog ---------------------------------------
 
 
+async def test_a_stream_that_ends_leaves_its_hosts_up_until_their_grace(
+    cloud: Cloud, seeded: Stub
+) -> None:
+    """Hosts are marked down only after their heartbeat grace (the liveness lease's TTL,
+    3 s here), not the moment their agent's stream ends: a restart within it is not an
+    outage. Checked well inside the grace, after the conductor has seen the stream end."""
+    agent = cloud.services["agent"]
+    conductor_log = cloud.services["conductor"].log_path
+    seen_before = conductor_log.read_text().count("agent disconnected")
+    kill(agent)
+    try:
+        ended = time.monotonic()
+
+        def stream_end_seen() -> bool:
+            return conductor_log.read_text().count("agent disconnected") > seen_before
+
+        await eventually(stream_end_seen, within_seconds=2)
+        if time.monotonic() - ended < 2.0:  # still inside the 3 s grace
+            assert await hosts_up(seeded) == HOSTS
+        # After the grace they are down, and back with the agent.
+        await eventually(lambda: all_hosts_down(seeded), within_seconds=20)
+    finally:
+        cloud.start_service("agent")
+    await eventually(lambda: all_hosts_up(seeded), within_seconds=RECONNECT_BOUND_SECONDS)
+
+
 async def test_a_backlog_survives_an_agent_restart(cloud: Cloud, seeded: Stub) -> None:
     ids = await create(seeded, "backlog-agent", count=BACKLOG)
     before = await liveness_revision(cloud)
