@@ -6,11 +6,13 @@ Every port is picked free on 127.0.0.1, so tests never collide with a running
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -210,6 +212,18 @@ class Cloud:
                 self.metrics_ports[name] = free_port()
                 service.argv.extend(["--metrics-port", str(self.metrics_ports[name])])
         self._base_length = {name: len(service.argv) for name, service in self.services.items()}
+
+    @contextlib.contextmanager
+    def running(self) -> Iterator[Cloud]:
+        """The cloud started, and stopped at the end; its logs printed if it fails to start."""
+        try:
+            self.start()
+            yield self
+        except Exception:
+            print(self.logs())
+            raise
+        finally:
+            self.stop()
 
     def start(self) -> None:
         self.etcd = EtcdServer(self.root / "etcd", log_file=self.root / "logs" / "etcd.log")

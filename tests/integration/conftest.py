@@ -14,15 +14,8 @@ from tests.integration.cloud import Cloud, seed
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     """One cloud per test module: etcd, scheduler, conductor, api and 3 simulated hosts."""
     root: Path = tmp_path_factory.mktemp("cloud")
-    cloud = Cloud(root)
-    try:
-        cloud.start()
+    with Cloud(root).running() as cloud:
         yield cloud
-    except Exception:
-        print(cloud.logs())
-        raise
-    finally:
-        cloud.stop()
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ PROMPT_SECONDS = 30.0
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     root: Path = tmp_path_factory.mktemp("agent-link")
-    cloud = Cloud(
+    with Cloud(
         root,
         hosts=HOSTS,
         extra_args={
@@ -68,15 +68,8 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
                 str(HEARTBEAT_TIMEOUT_SECONDS),
             ]
         },
-    )
-    try:
-        cloud.start()
+    ).running() as cloud:
         yield cloud
-    except Exception:
-        print(cloud.logs())
-        raise
-    finally:
-        cloud.stop()
 
 
 @pytest.fixture

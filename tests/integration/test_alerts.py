@@ -47,15 +47,8 @@ def _rules_for_the_test(path: Path) -> Path:
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     """A cloud whose every service serves /metrics."""
-    cloud = Cloud(tmp_path_factory.mktemp("cloud"), hosts=HOSTS, with_metrics=True)
-    try:
-        cloud.start()
+    with Cloud(tmp_path_factory.mktemp("cloud"), hosts=HOSTS, with_metrics=True).running() as cloud:
         yield cloud
-    except Exception:
-        print(cloud.logs())
-        raise
-    finally:
-        cloud.stop()
 
 
 @pytest.fixture(scope="module")

@@ -61,18 +61,11 @@ def cloud(
     tmp_path_factory: pytest.TempPathFactory, metrics_ports: dict[str, int]
 ) -> Iterator[Cloud]:
     """A cloud whose four processes each serve /metrics on a port of their own."""
-    cloud = Cloud(
+    with Cloud(
         tmp_path_factory.mktemp("cloud"),
         extra_args={s: ["--metrics-port", str(port)] for s, port in metrics_ports.items()},
-    )
-    try:
-        cloud.start()
+    ).running() as cloud:
         yield cloud
-    except Exception:
-        print(cloud.logs())
-        raise
-    finally:
-        cloud.stop()
 
 
 @pytest.fixture(scope="module")

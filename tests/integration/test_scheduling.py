@@ -28,7 +28,7 @@ PER_HOST = 16  # 8192 MB / 512 MB
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     root: Path = tmp_path_factory.mktemp("scheduling")
-    cloud = Cloud(
+    with Cloud(
         root,
         hosts=HOSTS,
         host_vcpus=8,
@@ -46,15 +46,8 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
                 "5",
             ],
         },
-    )
-    try:
-        cloud.start()
+    ).running() as cloud:
         yield cloud
-    except Exception:
-        print(cloud.logs())
-        raise
-    finally:
-        cloud.stop()
 
 
 async def boot(

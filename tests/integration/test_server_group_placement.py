@@ -129,20 +129,13 @@ ALL_HOSTS = SMALL_HOSTS + 1
 @pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cloud]:
     root: Path = tmp_path_factory.mktemp("server-groups")
-    cloud = Cloud(root, hosts=SMALL_HOSTS, host_vcpus=8, host_memory_mb=8192)
-    try:
-        cloud.start()
+    with Cloud(root, hosts=SMALL_HOSTS, host_vcpus=8, host_memory_mb=8192).running() as cloud:
         cloud.add_agent("agent-big", hosts=1, prefix="big-", vcpus=16, memory_mb=12288)
         cloud.wait_for_hosts(ALL_HOSTS)
         # The second replica picks among the best three hosts, as operators set it to
         # spread concurrent decisions: first members of a group then start apart.
         cloud.add_scheduler("scheduler-2", ["--host-subset-size", "3"])
         yield cloud
-    except Exception:
-        print(cloud.logs())
-        raise
-    finally:
-        cloud.stop()
 
 
 @pytest.fixture
