@@ -9,7 +9,8 @@ import pytest
 from services.runtime import registration
 from services.runtime.errors import AlreadyExists, Conflict, NotFound
 from services.state import claims, ipam, keys
-from services.state.etcd import Etcd
+from services.state import etcd as ops
+from services.state.etcd import Etcd, KeyValue
 from services.state.etcd_server import EtcdServer
 from services.state.informer import Informer
 from services.state.store import Store
@@ -104,6 +105,54 @@ async def test_a_released_address_can_be_given_again(store: Store) -> None:
     await store.etcd.txn([], ipam.release_ops(first))
     second = await ipam.allocate(store, network, "b")
     assert second.addresses[0].addr == first.addresses[0].addr
+
+
+async def test_an_address_in_a_large_network_is_found_without_reading_the_used_ones(
+    store: Store,
+) -> None:
+    """The cost of an allocation does not grow with the servers: a network with room is
+    never listed, however many of its addresses are in use."""
+    network = await ipam.ensure_network(store, "large", "10.7.0.0/16")
+    in_use = {f"10.7.{n // 200}.{n % 200 + 2}" for n in range(1000)}
+    batch = sorted(in_use)
+    for start in range(0, len(batch), 100):
+        puts = [ops.put(ipam.address_key("large", a), b"taken") for a in batch[start : start + 100]]
+        assert (await store.etcd.txn([], puts)).succeeded
+    listed: list[str] = []
+    real_list = store.etcd.list
+
+    async def recording_list(prefix: str) -> tuple[list[KeyValue], int]:
+        listed.append(prefix)
+        return await real_list(prefix)
+
+    store.etcd.list = recording_list  # type: ignore[method-assign]
+    ids = [f"l{n}" for n in range(30)]
+    for instance_id in ids:
+        await store.instances.create(instance_id, t.Instance(id=instance_id))
+    instances = await asyncio.gather(*(ipam.allocate(store, network, i) for i in ids))
+    addresses = [i.addresses[0].addr for i in instances]
+    assert len(set(addresses)) == len(ids)
+    assert not set(addresses) & in_use and network.gateway not in addresses
+    assert not [p for p in listed if p.startswith(keys.FIXED_IPS)]
+
+
+async def test_a_nearly_full_large_network_still_gives_its_last_addresses(store: Store) -> None:
+    """Random tries that keep missing fall back to reading the used addresses."""
+    network = await ipam.ensure_network(store, "crowded", "10.6.0.0/23")  # 510 addresses
+    usable = [a for a in ipam.usable_addresses(network)]
+    free = {usable[7], usable[300]}
+    taken = [a for a in usable if a not in free]
+    for start in range(0, len(taken), 100):
+        puts = [
+            ops.put(ipam.address_key("crowded", a), b"taken") for a in taken[start : start + 100]
+        ]
+        assert (await store.etcd.txn([], puts)).succeeded
+    for instance_id in ("x", "y", "z"):
+        await store.instances.create(instance_id, t.Instance(id=instance_id))
+    got = {(await ipam.allocate(store, network, i)).addresses[0].addr for i in ("x", "y")}
+    assert got == free
+    with pytest.raises(Conflict, match="no free address"):
+        await ipam.allocate(store, network, "z")
 
 
 async def test_watch_survives_an_etcd_restart(etcd_server: EtcdServer) -> None:
