@@ -83,12 +83,20 @@ async def console_output(rest: httpx.AsyncClient, server_id: str, length: Any = 
     return output
 
 
-async def wait_markers(rest: httpx.AsyncClient, server_id: str, count: int) -> str:
-    """Until the serial log shows the boot marker `count` times (one per boot)."""
+async def wait_markers(
+    rest: httpx.AsyncClient, server_id: str, count: int, *, ready: bool = False
+) -> str:
+    """Until the serial log shows the boot marker `count` times (one per boot); with
+    `ready`, also the login prompt after the last one. The guest prints its marker before
+    it starts acpid: only at the prompt does it answer the ACPI power button."""
 
     async def seen() -> str | None:
         output = await console_output(rest, server_id)
-        return output if output.count(f"{MARKER} ") >= count else None
+        if output.count(f"{MARKER} ") < count:
+            return None
+        if ready and "login: " not in output.rsplit(f"{MARKER} ", 1)[-1]:
+            return None
+        return output
 
     return await eventually(seen, within_seconds=BOOT_SECONDS, interval=0.2)
 
@@ -245,7 +253,7 @@ async def test_power_actions_drive_the_real_guest(
 ) -> None:
     server_id = await create_server(rest, real_cloud, "life1")
     await wait_status(rest, server_id, "ACTIVE", RUNNING)
-    await wait_markers(rest, server_id, 1)
+    await wait_markers(rest, server_id, 1, ready=True)
 
     # Stop: ACPI power button, the guest powers itself off.
     began = time.monotonic()
@@ -257,7 +265,7 @@ async def test_power_actions_drive_the_real_guest(
 
     await action(rest, server_id, {"os-start": None})
     await wait_status(rest, server_id, "ACTIVE", RUNNING)
-    await wait_markers(rest, server_id, 2)
+    await wait_markers(rest, server_id, 2, ready=True)
 
     # A soft reboot reaches the guest (ACPI again) and it boots anew: a third marker.
     await action(rest, server_id, {"reboot": {"type": "SOFT"}})
